@@ -1,0 +1,24 @@
+// Per-hart state. Everything that is "the current X" (thread, kernel stack,
+// scheduler queue, tick count) lives in the Hart of the executing hart, found
+// through the tp register, so SMP later means more Harts, not a rewrite.
+// One hart runs today; the others stay parked in OpenSBI.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kern {
+
+inline constexpr size_t kMaxHarts = 8;
+
+struct Hart {
+  uint64_t id = 0;           // the hart id OpenSBI passed (mhartid)
+  uint64_t timer_ticks = 0;  // timer interrupts taken; touched only by this hart
+  uint64_t next_timer = 0;   // `time` value of the next tick
+};
+
+// Binds the executing hart to slot 0 (the boot hart) and records its id.
+void hart_init_boot(uint64_t hart_id);
+Hart& this_hart();
+
+}  // namespace kern

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""System-test harness: boot the system in QEMU and judge the run.
+
+A test passes only if QEMU exits by itself before the timeout, with the
+expected exit status (the kernel stops the machine through the QEMU finisher,
+so the status is the kernel's verdict, not text), every --expect pattern
+appears in the console output, and no kernel panic happened unless the test
+asks for one (--expect-exit 3). Whenever the output holds a panic, the
+backtrace is symbolized (scripts/symbolize.py) and printed, and
+--expect-symbol names must appear in it.
+
+    run_test.py --kernel K --mem 64M --bootargs ktest=boot --expect-exit 0 \\
+                --expect 'RAM: 64 MiB' --expect 'ktest boot: PASS'
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+
+import qemu  # noqa: E402
+import symbolize  # noqa: E402
+
+PANIC = "KERNEL PANIC"
+
+
+def run(args):
+    cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, initrd=args.initrd)
+    print("$ " + " ".join(cmd), flush=True)
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=args.timeout)
+        output = proc.stdout.decode(errors="replace")
+        status = proc.returncode
+    except subprocess.TimeoutExpired as e:
+        output = (e.stdout or b"").decode(errors="replace")
+        status = None
+    return output, status
+
+
+def judge(args, output, status):
+    """Returns the list of failure reasons (empty = pass)."""
+    failures = []
+    if status is None:
+        failures.append(f"hang: QEMU still running after {args.timeout} s")
+    elif status != args.expect_exit:
+        failures.append(f"exit status {status}, expected {args.expect_exit}")
+    for pattern in args.expect:
+        if not re.search(pattern, output, re.MULTILINE):
+            failures.append(f"missing output matching {pattern!r}")
+    for pattern in args.reject:
+        if re.search(pattern, output, re.MULTILINE):
+            failures.append(f"unexpected output matching {pattern!r}")
+    panicked = PANIC in output
+    if panicked and args.expect_exit != 3:
+        failures.append("kernel panic")
+    if args.expect_exit == 3 and not panicked:
+        failures.append("expected a kernel panic report")
+    if args.expect_symbol:
+        report = symbolized_report(args.kernel, output)
+        for name in args.expect_symbol:
+            if not re.search(name, report):
+                failures.append(f"backtrace lacks {name!r} after symbolization")
+    return failures
+
+
+def symbolized_report(kernel, output):
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines) if PANIC in line), len(lines))
+    return "\n".join(symbolize.symbolize(kernel, lines[start:]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--mem", default="64M")
+    parser.add_argument("--smp", type=int, default=1)
+    parser.add_argument("--bootargs", default="")
+    parser.add_argument("--initrd")
+    parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--expect-exit", type=int, default=0)
+    parser.add_argument("--expect", action="append", default=[], help="regex that must appear")
+    parser.add_argument("--reject", action="append", default=[], help="regex that must not appear")
+    parser.add_argument("--expect-symbol", action="append", default=[],
+                        help="regex that must appear in the symbolized backtrace")
+    args = parser.parse_args()
+
+    output, status = run(args)
+    print(output)
+    if PANIC in output:
+        print("---- symbolized panic report ----")
+        print(symbolized_report(args.kernel, output))
+    failures = judge(args, output, status)
+    for reason in failures:
+        print(f"FAIL: {reason}")
+    if not failures:
+        print("PASS")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
