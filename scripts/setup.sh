@@ -31,4 +31,5 @@ if [ ! -f build/build.ninja ]; then
   rm -rf build
   meson setup build --cross-file cross/riscv64.ini >&2
 fi
-ninja -C build >&2
+# Targets to build may be named (./run builds only what it boots).
+ninja -C build "$@" >&2

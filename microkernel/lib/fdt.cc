@@ -447,23 +447,26 @@ std::optional<Node> Fdt::find_compatible(std::string_view compatible,
   return std::nullopt;
 }
 
+// The "reg" property is looked up first: finding the parent is a walk from
+// the root, not worth doing for a node that has no "reg".
 Result<PhysRange> Fdt::reg(Node node, size_t index) const {
+  auto prop = property(node, "reg"sv);
+  if (!prop) return fail(Error::NotFound);
+
   uint32_t address_cells = 2;
   uint32_t size_cells = 1;
   if (auto up = parent(node)) {
-    if (auto prop = property(*up, "#address-cells"sv)) {
-      if (prop->value.size() != 4) return fail(Error::Malformed);
-      address_cells = *prop->cell(0);
+    if (auto cells = property(*up, "#address-cells"sv)) {
+      if (cells->value.size() != 4) return fail(Error::Malformed);
+      address_cells = *cells->cell(0);
     }
-    if (auto prop = property(*up, "#size-cells"sv)) {
-      if (prop->value.size() != 4) return fail(Error::Malformed);
-      size_cells = *prop->cell(0);
+    if (auto cells = property(*up, "#size-cells"sv)) {
+      if (cells->value.size() != 4) return fail(Error::Malformed);
+      size_cells = *cells->cell(0);
     }
   }
   if (address_cells < 1 || address_cells > 2 || size_cells > 2) return fail(Error::Malformed);
 
-  auto prop = property(node, "reg"sv);
-  if (!prop) return fail(Error::NotFound);
   size_t entry_cells = address_cells + size_cells;
   if (prop->value.size() % (entry_cells * 4) != 0) return fail(Error::Malformed);
   if (index >= prop->cell_count() / entry_cells) return fail(Error::RangeError);
