@@ -76,6 +76,12 @@ void begin_report() {
 void panic_report(std::string_view message, uint64_t frame_pointer) {
   begin_report();
   kprint("\nKERNEL PANIC on hart {}: {}\n", this_hart().id, message);
+  // No trap frame here: the CPU state worth having is where the panic was
+  // called from, and what the last trap left in the trap CSRs.
+  kprint("  sp {:#018x}  s0 {:#018x}  sstatus {:#018x}\n", arch::read_stack_pointer(), frame_pointer,
+         arch::read_sstatus());
+  kprint("  last trap: scause {:#x}  sepc {:#018x}  stval {:#018x}\n", arch::read_scause(), arch::read_sepc(),
+         arch::read_stval());
   kprint("backtrace:\n");
   walk(frame_pointer, 0, 0);
   power_off(ExitCode::Panic);

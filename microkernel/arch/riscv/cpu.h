@@ -103,6 +103,12 @@ inline void wait_for_interrupt() { asm volatile("wfi"); }
 inline void enable_interrupts() { set_sstatus(sstatus::SIE::kMask); }
 inline void disable_interrupts() { clear_sstatus(sstatus::SIE::kMask); }
 
+inline uint64_t read_stack_pointer() {
+  uint64_t sp;
+  asm volatile("mv %0, sp" : "=r"(sp));
+  return sp;
+}
+
 // Frame pointer of the caller of this function (s0).
 inline uint64_t read_frame_pointer() {
   uint64_t fp;
