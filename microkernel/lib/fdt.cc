@@ -13,9 +13,6 @@
 // no walk can loop. All multi-byte values are read a byte at a time: the blob
 // has no alignment guarantee in memory, and the kernel must not take
 // misaligned-access traps.
-//
-// The code calls no library functions (strlen, memchr, memcmp): it is also
-// linked into a freestanding kernel. Text is compared with the loops below.
 #include "fdt.h"
 
 #include <array>
@@ -78,43 +75,20 @@ uint32_t header_field(std::span<const uint8_t> blob, HeaderField field) {
 // The NUL-terminated text starting at `offset`, or nullopt if no NUL follows
 // it inside `bytes`.
 std::optional<std::string_view> text_at(std::span<const uint8_t> bytes, uint64_t offset) {
-  for (uint64_t end = offset; end < bytes.size(); ++end) {
-    if (bytes[end] == 0) {
-      return std::string_view(reinterpret_cast<const char*>(bytes.data() + offset), end - offset);
-    }
-  }
-  return std::nullopt;
-}
-
-// text[start, start + length), both within text. string_view::substr would
-// do the same but can throw, which the kernel cannot link.
-std::string_view slice(std::string_view text, size_t start, size_t length) {
-  return std::string_view(text.data() + start, length);
-}
-
-bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-std::optional<size_t> index_of(std::string_view text, char c) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == c) return i;
-  }
-  return std::nullopt;
+  if (offset >= bytes.size()) return std::nullopt;
+  std::string_view rest(reinterpret_cast<const char*>(bytes.data() + offset), bytes.size() - offset);
+  size_t end = rest.find('\0');
+  if (end == std::string_view::npos) return std::nullopt;
+  return rest.substr(0, end);
 }
 
 // True if a node called `name` answers to the path component `component`:
 // the same text, or `component` has no unit address and `name` is
 // `component` followed by "@unit".
 bool component_matches(std::string_view name, std::string_view component, bool exact) {
-  if (same_text(name, component)) return true;
-  if (exact || index_of(component, '@')) return false;
-  return name.size() > component.size() && name[component.size()] == '@' &&
-         same_text(slice(name, 0, component.size()), component);
+  if (name == component) return true;
+  if (exact || component.find('@') != std::string_view::npos) return false;
+  return name.starts_with(component) && name.size() > component.size() && name[component.size()] == '@';
 }
 
 // A block [offset, offset + size) lies inside the blob, after the header.
@@ -155,7 +129,7 @@ bool Property::has_string(std::string_view entry) const {
   while (offset < value.size()) {
     auto text = text_at(value, offset);
     if (!text) return false;
-    if (same_text(*text, entry)) return true;
+    if (*text == entry) return true;
     offset += text->size() + 1;
   }
   return false;
@@ -310,9 +284,9 @@ Result<Node> Fdt::find_path(std::string_view path) const {
   Node node = root();
   size_t start = 1;
   while (start < path.size()) {
-    size_t end = start;
-    while (end < path.size() && path[end] != '/') ++end;
-    std::string_view component = slice(path, start, end - start);
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view component = path.substr(start, end - start);
     start = end + 1;
     if (component.empty()) continue;
 
@@ -401,7 +375,7 @@ std::optional<Property> Fdt::property(Node node, std::string_view name) const {
     uint32_t next = 0;
     auto prop = property_at(offset, &next);
     if (!prop) return std::nullopt;
-    if (same_text(prop->name, name)) return prop;
+    if (prop->name == name) return prop;
     offset = next;
   }
 }

@@ -8,8 +8,6 @@
 // Every "reg" goes through Fdt::reg(), which decodes it with the parent's
 // cell counts; a device we need whose reg cannot be decoded makes the whole
 // tree Malformed rather than leaving the kernel with a half-known device.
-//
-// Like fdt.cc this calls no library functions; it also runs in the kernel.
 #include "platform.h"
 
 namespace kern {
@@ -25,21 +23,8 @@ constexpr auto kUartCompatible = "ns16550a"sv;
 constexpr std::string_view kPlicCompatibles[] = {"riscv,plic0"sv, "sifive,plic-1.0.0"sv};
 constexpr auto kFinisherCompatible = "sifive,test0"sv;
 
-bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-// text[start, start + length), both within text. string_view::substr would
-// do the same but can throw, which the kernel cannot link.
-std::string_view slice(std::string_view text, size_t start, size_t length) {
-  return std::string_view(text.data() + start, length);
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+// What separates the words of bootargs.
+constexpr auto kSpaces = " \t\n"sv;
 
 // A node without "status" is available; otherwise it must say "okay" (or the
 // older "ok").
@@ -185,12 +170,7 @@ std::optional<Node> stdout_node(const Fdt& tree) {
   if (!prop) return std::nullopt;
   auto path = prop->as_string();
   if (!path) return std::nullopt;
-  for (size_t i = 0; i < path->size(); ++i) {
-    if ((*path)[i] == ':') {
-      path = slice(*path, 0, i);
-      break;
-    }
-  }
+  path = path->substr(0, path->find(':'));
   if (path->empty()) return std::nullopt;
   if ((*path)[0] != '/') {
     auto aliases = tree.find_path("/aliases"sv);
@@ -246,21 +226,16 @@ Result<PlatformInfo> read_platform(const fdt::Fdt& tree) {
 std::optional<std::string_view> bootarg(std::string_view bootargs, std::string_view key) {
   if (key.empty()) return std::nullopt;
   std::optional<std::string_view> value;
-  size_t start = 0;
-  while (start < bootargs.size()) {
-    if (is_space(bootargs[start])) {
-      ++start;
-      continue;
-    }
-    size_t end = start;
-    while (end < bootargs.size() && !is_space(bootargs[end])) ++end;
-    std::string_view word = slice(bootargs, start, end - start);
-    start = end;
+  size_t start = bootargs.find_first_not_of(kSpaces);
+  while (start != std::string_view::npos) {
+    size_t end = bootargs.find_first_of(kSpaces, start);
+    if (end == std::string_view::npos) end = bootargs.size();
+    std::string_view word = bootargs.substr(start, end - start);
+    start = bootargs.find_first_not_of(kSpaces, end);
 
-    size_t equals = 0;
-    while (equals < word.size() && word[equals] != '=') ++equals;
-    if (same_text(slice(word, 0, equals), key)) {
-      value = equals < word.size() ? slice(word, equals + 1, word.size() - equals - 1) : ""sv;
+    size_t equals = word.find('=');
+    if (word.substr(0, equals) == key) {
+      value = equals == std::string_view::npos ? ""sv : word.substr(equals + 1);
     }
   }
   return value;

@@ -1,7 +1,7 @@
 // Tests for the device tree reader (microkernel/lib/fdt.h). Two kinds of
 // input: the trees QEMU's virt machine really hands the kernel (dumped by the
-// build, paths in DTB_VIRT_64M and DTB_VIRT_2G), and small trees built here
-// token by token, so that each malformation the parser must reject can be
+// build, paths in DTB_VIRT_64M and DTB_VIRT_2G), and small trees built token
+// by token with DtbBuilder (dtb_builder.h), so that each malformation the parser must reject can be
 // made on purpose. Blobs live in vectors of exactly their size, so under
 // AddressSanitizer any read past the end is caught. The sweeps (every
 // truncation, every single-byte corruption, every made-up node offset)
@@ -19,124 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "dtb_builder.h"
+
 namespace kern::fdt {
 namespace {
 
-using Blob = std::vector<uint8_t>;
-
-// Header field offsets, as in the Devicetree Specification, section 5.2.
-constexpr size_t kTotalSize = 4;
-constexpr size_t kStructOffset = 8;
-constexpr size_t kStringsOffset = 12;
-constexpr size_t kRsvmapOffset = 16;
-constexpr size_t kVersion = 20;
-constexpr size_t kLastCompVersion = 24;
-constexpr size_t kStringsSize = 32;
-constexpr size_t kStructSize = 36;
-
-constexpr uint32_t kBeginNode = 1, kEndNode = 2, kProp = 3, kNop = 4, kEnd = 9;
-
-uint32_t get_be32(const Blob& blob, size_t offset) {
-  return uint32_t{blob[offset]} << 24 | uint32_t{blob[offset + 1]} << 16 |
-         uint32_t{blob[offset + 2]} << 8 | blob[offset + 3];
-}
-
-void put_be32(Blob& blob, size_t offset, uint32_t value) {
-  for (int i = 0; i < 4; ++i) blob[offset + i] = static_cast<uint8_t>(value >> (24 - 8 * i));
-}
-
-void append_be32(Blob& out, uint32_t value) {
-  out.resize(out.size() + 4);
-  put_be32(out, out.size() - 4, value);
-}
-
-void append_be64(Blob& out, uint64_t value) {
-  append_be32(out, static_cast<uint32_t>(value >> 32));
-  append_be32(out, static_cast<uint32_t>(value));
-}
-
-// Builds a version-17 blob: header, reservation map, structure block (an
-// FDT_END is appended unless the test asks otherwise), strings block. Any
-// token sequence can be written, well formed or not.
-class DtbBuilder {
- public:
-  DtbBuilder& begin(std::string_view name) {
-    append_be32(m_struct, kBeginNode);
-    m_struct.insert(m_struct.end(), name.begin(), name.end());
-    m_struct.push_back(0);
-    pad();
-    return *this;
-  }
-  DtbBuilder& end() { return token(kEndNode); }
-  DtbBuilder& nop() { return token(kNop); }
-  DtbBuilder& token(uint32_t raw) {
-    append_be32(m_struct, raw);
-    return *this;
-  }
-  DtbBuilder& prop(std::string_view name, const Blob& value) {
-    append_be32(m_struct, kProp);
-    append_be32(m_struct, static_cast<uint32_t>(value.size()));
-    append_be32(m_struct, string_offset(name));
-    m_struct.insert(m_struct.end(), value.begin(), value.end());
-    pad();
-    return *this;
-  }
-  DtbBuilder& cells(std::string_view name, std::initializer_list<uint32_t> values) {
-    Blob value;
-    for (uint32_t v : values) append_be32(value, v);
-    return prop(name, value);
-  }
-  // A string list: each entry NUL-terminated.
-  DtbBuilder& strings(std::string_view name, std::initializer_list<std::string_view> entries) {
-    Blob value;
-    for (std::string_view e : entries) {
-      value.insert(value.end(), e.begin(), e.end());
-      value.push_back(0);
-    }
-    return prop(name, value);
-  }
-  DtbBuilder& reserve(uint64_t address, uint64_t size) {
-    append_be64(m_reserved, address);
-    append_be64(m_reserved, size);
-    return *this;
-  }
-
-  // The blob is returned in a vector of exactly its size, so that ASan sees
-  // a read past its end.
-  Blob build(bool with_end = true) const {
-    Blob structure = m_struct;
-    if (with_end) append_be32(structure, kEnd);
-    Blob blob(40, 0);
-    blob.insert(blob.end(), m_reserved.begin(), m_reserved.end());
-    append_be64(blob, 0);
-    append_be64(blob, 0);
-    size_t struct_offset = blob.size();
-    blob.insert(blob.end(), structure.begin(), structure.end());
-    size_t strings_offset = blob.size();
-    blob.insert(blob.end(), m_strings.begin(), m_strings.end());
-    // In header order: magic, totalsize, struct, strings and rsvmap offsets,
-    // version, last compatible version, boot CPU, strings and struct sizes.
-    const size_t header[] = {0xd00dfeed, blob.size(), struct_offset, strings_offset, 40, 17, 16, 0,
-                             m_strings.size(), structure.size()};
-    for (size_t i = 0; i < std::size(header); ++i) put_be32(blob, 4 * i, static_cast<uint32_t>(header[i]));
-    return Blob(blob.begin(), blob.end());
-  }
-
- private:
-  void pad() {
-    while (m_struct.size() % 4 != 0) m_struct.push_back(0);
-  }
-  uint32_t string_offset(std::string_view name) {
-    auto offset = static_cast<uint32_t>(m_strings.size());
-    m_strings.insert(m_strings.end(), name.begin(), name.end());
-    m_strings.push_back(0);
-    return offset;
-  }
-
-  Blob m_struct;
-  Blob m_strings;
-  Blob m_reserved;
-};
+using namespace test_support;
 
 // A small well-formed tree with NOPs in every place they may appear.
 DtbBuilder sample_tree() {

@@ -3,6 +3,7 @@
 // the kernel really boots with; small trees built here cover what QEMU does
 // not show: aliases in stdout-path, several memory nodes, reserved memory,
 // disabled nodes, a timebase only on the cpu nodes, and the error cases.
+// Those are written with DtbBuilder (dtb_builder.h).
 #include "platform.h"
 
 #include <gtest/gtest.h>
@@ -16,91 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "dtb_builder.h"
+
 namespace kern {
 namespace {
 
-using Blob = std::vector<uint8_t>;
-
-void append_be32(Blob& out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
-}
-
-void append_be64(Blob& out, uint64_t value) {
-  append_be32(out, static_cast<uint32_t>(value >> 32));
-  append_be32(out, static_cast<uint32_t>(value));
-}
-
-void put_be32(Blob& blob, size_t offset, uint32_t value) {
-  for (int i = 0; i < 4; ++i) blob[offset + i] = static_cast<uint8_t>(value >> (24 - 8 * i));
-}
-
-// Writes a well-formed version-17 blob node by node (fdt_test.cc has the
-// variant that can also write malformed ones).
-class DtbBuilder {
- public:
-  DtbBuilder& begin(std::string_view name) {
-    append_be32(m_struct, 1);
-    m_struct.insert(m_struct.end(), name.begin(), name.end());
-    m_struct.push_back(0);
-    while (m_struct.size() % 4 != 0) m_struct.push_back(0);
-    return *this;
-  }
-  DtbBuilder& end() {
-    append_be32(m_struct, 2);
-    return *this;
-  }
-  DtbBuilder& prop(std::string_view name, const Blob& value) {
-    append_be32(m_struct, 3);
-    append_be32(m_struct, static_cast<uint32_t>(value.size()));
-    append_be32(m_struct, static_cast<uint32_t>(m_strings.size()));
-    m_strings.insert(m_strings.end(), name.begin(), name.end());
-    m_strings.push_back(0);
-    m_struct.insert(m_struct.end(), value.begin(), value.end());
-    while (m_struct.size() % 4 != 0) m_struct.push_back(0);
-    return *this;
-  }
-  DtbBuilder& cells(std::string_view name, std::initializer_list<uint32_t> values) {
-    Blob value;
-    for (uint32_t v : values) append_be32(value, v);
-    return prop(name, value);
-  }
-  DtbBuilder& str(std::string_view name, std::initializer_list<std::string_view> entries) {
-    Blob value;
-    for (std::string_view e : entries) {
-      value.insert(value.end(), e.begin(), e.end());
-      value.push_back(0);
-    }
-    return prop(name, value);
-  }
-  DtbBuilder& reserve(uint64_t address, uint64_t size) {
-    append_be64(m_reserved, address);
-    append_be64(m_reserved, size);
-    return *this;
-  }
-
-  Blob build() const {
-    Blob blob(40, 0);
-    blob.insert(blob.end(), m_reserved.begin(), m_reserved.end());
-    append_be64(blob, 0);
-    append_be64(blob, 0);
-    size_t struct_offset = blob.size();
-    blob.insert(blob.end(), m_struct.begin(), m_struct.end());
-    append_be32(blob, 9);
-    size_t strings_offset = blob.size();
-    blob.insert(blob.end(), m_strings.begin(), m_strings.end());
-    const uint32_t header[] = {0xd00dfeed, static_cast<uint32_t>(blob.size()),
-                               static_cast<uint32_t>(struct_offset), static_cast<uint32_t>(strings_offset),
-                               40, 17, 16, 0, static_cast<uint32_t>(m_strings.size()),
-                               static_cast<uint32_t>(strings_offset - struct_offset)};
-    for (size_t i = 0; i < std::size(header); ++i) put_be32(blob, 4 * i, header[i]);
-    return Blob(blob.begin(), blob.end());  // exactly its size, for ASan
-  }
-
- private:
-  Blob m_struct;
-  Blob m_strings;
-  Blob m_reserved;
-};
+using fdt::test_support::Blob;
+using fdt::test_support::DtbBuilder;
 
 // Root with 2/2 cells and /cpus (timebase 1 MHz, one hart); `body` adds the
 // rest of the root's children.
@@ -109,7 +32,7 @@ Blob board(Body body) {
   DtbBuilder b;
   b.begin("").cells("#address-cells", {2}).cells("#size-cells", {2});
   b.begin("cpus").cells("#address-cells", {1}).cells("#size-cells", {0}).cells("timebase-frequency", {1000000});
-  b.begin("cpu@0").str("device_type", {"cpu"}).cells("reg", {0}).end();
+  b.begin("cpu@0").strings("device_type", {"cpu"}).cells("reg", {0}).end();
   b.end();
   body(b);
   b.end();
@@ -125,7 +48,7 @@ std::string unit_name(std::string_view name, uint64_t base) {
 
 DtbBuilder& memory(DtbBuilder& b, uint64_t base, uint64_t size) {
   return b.begin(unit_name("memory", base))
-      .str("device_type", {"memory"})
+      .strings("device_type", {"memory"})
       .cells("reg", {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base), static_cast<uint32_t>(size >> 32),
                      static_cast<uint32_t>(size)})
       .end();
@@ -133,7 +56,7 @@ DtbBuilder& memory(DtbBuilder& b, uint64_t base, uint64_t size) {
 
 DtbBuilder& uart(DtbBuilder& b, uint32_t base, uint32_t irq, std::string_view compatible = "ns16550a") {
   return b.begin(unit_name("uart", base))
-      .str("compatible", {compatible})
+      .strings("compatible", {compatible})
       .cells("reg", {0, base, 0, 0x100})
       .cells("interrupts", {irq})
       .end();
@@ -228,11 +151,11 @@ TEST(PlatformBuilt, MinimalBoard) {
 TEST(PlatformBuilt, SeveralMemoryNodesAndEntries) {
   auto info = read(board([](DtbBuilder& b) {
     b.begin("memory@80000000")
-        .str("device_type", {"memory"})
+        .strings("device_type", {"memory"})
         .cells("reg", {0, 0x80000000, 0, 0x10000000, 0x1, 0x0, 0, 0x20000000, 0, 0x90000000, 0, 0})
         .end();
     memory(b, 0x200000000, 0x40000000);
-    b.begin("memory@300000000").str("device_type", {"memory"}).str("status", {"disabled"})
+    b.begin("memory@300000000").strings("device_type", {"memory"}).strings("status", {"disabled"})
         .cells("reg", {0x3, 0, 0, 0x1000}).end();
     b.begin("memory@400000000").cells("reg", {0x4, 0, 0, 0x1000}).end();  // no device_type
   }));
@@ -246,8 +169,8 @@ TEST(PlatformBuilt, SeveralMemoryNodesAndEntries) {
 TEST(PlatformBuilt, MemoryWithOneCellEach) {
   DtbBuilder b;
   b.begin("").cells("#address-cells", {1}).cells("#size-cells", {1});
-  b.begin("cpus").cells("timebase-frequency", {5}).begin("cpu@0").str("device_type", {"cpu"}).end().end();
-  b.begin("memory@0").str("device_type", {"memory"}).cells("reg", {0x1000, 0x2000}).end();
+  b.begin("cpus").cells("timebase-frequency", {5}).begin("cpu@0").strings("device_type", {"cpu"}).end().end();
+  b.begin("memory@0").strings("device_type", {"memory"}).cells("reg", {0x1000, 0x2000}).end();
   b.end();
   auto info = read(b.build());
   ASSERT_TRUE(info) << error_name(info.error());
@@ -258,7 +181,7 @@ TEST(PlatformBuilt, MemoryWithOneCellEach) {
 TEST(PlatformBuilt, MemoryErrors) {
   EXPECT_EQ(error_of(read(board([](DtbBuilder&) {}))), Error::Malformed);
   auto bad_reg = [](DtbBuilder& b) {
-    b.begin("memory@0").str("device_type", {"memory"}).cells("reg", {0, 0, 0}).end();
+    b.begin("memory@0").strings("device_type", {"memory"}).cells("reg", {0, 0, 0}).end();
   };
   EXPECT_EQ(error_of(read(board(bad_reg))), Error::Malformed);
   auto too_many = [](DtbBuilder& b) {
@@ -274,12 +197,12 @@ TEST(PlatformBuilt, ReservedMemory) {
   DtbBuilder b;
   b.reserve(0x80000000, 0x80000).reserve(0x88000000, 0);
   b.begin("").cells("#address-cells", {2}).cells("#size-cells", {2});
-  b.begin("cpus").cells("timebase-frequency", {5}).begin("cpu@0").str("device_type", {"cpu"}).end().end();
+  b.begin("cpus").cells("timebase-frequency", {5}).begin("cpu@0").strings("device_type", {"cpu"}).end().end();
   memory(b, 0x80000000, 0x8000000);
   b.begin("reserved-memory").cells("#address-cells", {1}).cells("#size-cells", {1}).prop("ranges", {});
   b.begin("mmode_resv0@80000000").cells("reg", {0x80000000, 0x20000, 0x80040000, 0x1000}).end();
   b.begin("pool").cells("size", {0x100000}).end();  // allocated later: nothing reserved yet
-  b.begin("off@81000000").str("status", {"disabled"}).cells("reg", {0x81000000, 0x1000}).end();
+  b.begin("off@81000000").strings("status", {"disabled"}).cells("reg", {0x81000000, 0x1000}).end();
   b.end().end();
   auto info = read(b.build());
   ASSERT_TRUE(info) << error_name(info.error());
@@ -294,14 +217,16 @@ TEST(PlatformBuilt, ReservedMemory) {
 TEST(PlatformBuilt, ReservedErrors) {
   DtbBuilder wraps;
   wraps.reserve(0xfffffffffffff000, 0x2000);
-  wraps.begin("").begin("cpus").cells("timebase-frequency", {5}).begin("cpu@0").str("device_type", {"cpu"}).end().end();
-  wraps.begin("memory@0").str("device_type", {"memory"}).cells("reg", {0, 0, 0x1000}).end().end();
+  wraps.begin("").begin("cpus").cells("timebase-frequency", {5});
+  wraps.begin("cpu@0").strings("device_type", {"cpu"}).end().end();
+  wraps.begin("memory@0").strings("device_type", {"memory"}).cells("reg", {0, 0, 0x1000}).end().end();
   EXPECT_EQ(error_of(read(wraps.build())), Error::Malformed);
 
   DtbBuilder many;
   for (size_t i = 0; i <= kMaxReservedRanges; ++i) many.reserve(0x80000000 + i * 0x1000, 0x1000);
-  many.begin("").begin("cpus").cells("timebase-frequency", {5}).begin("cpu@0").str("device_type", {"cpu"}).end().end();
-  many.begin("memory@0").str("device_type", {"memory"}).cells("reg", {0, 0, 0x1000}).end().end();
+  many.begin("").begin("cpus").cells("timebase-frequency", {5});
+  many.begin("cpu@0").strings("device_type", {"cpu"}).end().end();
+  many.begin("memory@0").strings("device_type", {"memory"}).cells("reg", {0, 0, 0x1000}).end().end();
   EXPECT_EQ(error_of(read(many.build())), Error::RangeError);
 }
 
@@ -314,7 +239,8 @@ TEST(PlatformBuilt, Bootargs) {
       b.end();
     }));
   };
-  EXPECT_EQ(with_chosen([](DtbBuilder& b) { b.str("bootargs", {"init=/sbin/x"}); }).value().bootargs, "init=/sbin/x");
+  EXPECT_EQ(with_chosen([](DtbBuilder& b) { b.strings("bootargs", {"init=/sbin/x"}); }).value().bootargs,
+            "init=/sbin/x");
   EXPECT_EQ(with_chosen([](DtbBuilder&) {}).value().bootargs, "");
   EXPECT_EQ(with_chosen([](DtbBuilder& b) { b.prop("bootargs", {}); }).value().bootargs, "");
   EXPECT_EQ(error_of(with_chosen([](DtbBuilder& b) { b.prop("bootargs", {'a', 'b'}); })), Error::Malformed);
@@ -330,13 +256,13 @@ TEST(PlatformBuilt, TimebaseAndHarts) {
     b.end().end();
     return read(b.build());
   };
-  auto cpu = [](DtbBuilder& b, std::string_view name) { b.begin(name).str("device_type", {"cpu"}).end(); };
+  auto cpu = [](DtbBuilder& b, std::string_view name) { b.begin(name).strings("device_type", {"cpu"}).end(); };
 
   // Only on the cpu nodes: the first one that has it.
   auto info = with_cpus([&](DtbBuilder& b) {
     cpu(b, "cpu@0");
-    b.begin("cpu@1").str("device_type", {"cpu"}).cells("timebase-frequency", {0x1, 0x0}).end();
-    b.begin("cpu@2").str("device_type", {"cpu"}).cells("timebase-frequency", {7}).end();
+    b.begin("cpu@1").strings("device_type", {"cpu"}).cells("timebase-frequency", {0x1, 0x0}).end();
+    b.begin("cpu@2").strings("device_type", {"cpu"}).cells("timebase-frequency", {7}).end();
     b.begin("cpu-map").end();
   });
   ASSERT_TRUE(info) << error_name(info.error());
@@ -346,7 +272,7 @@ TEST(PlatformBuilt, TimebaseAndHarts) {
   // A disabled hart still counts: hart IDs index per-hart tables.
   info = with_cpus([&](DtbBuilder& b) {
     b.cells("timebase-frequency", {100});
-    b.begin("cpu@0").str("device_type", {"cpu"}).str("status", {"disabled"}).end();
+    b.begin("cpu@0").strings("device_type", {"cpu"}).strings("status", {"disabled"}).end();
     cpu(b, "cpu@1");
   });
   ASSERT_TRUE(info);
@@ -379,12 +305,12 @@ std::optional<Device> console_for(std::initializer_list<std::string_view> stdout
                                   std::string_view first_status = "okay") {
   auto info = read(board([&](DtbBuilder& b) {
     memory(b, 0x80000000, 0x1000);
-    b.begin("aliases").str("serial0", {"/soc/uart@2000"}).str("serial1", {"/soc/uart@1000"}).end();
-    if (stdout_path.size() > 0) b.begin("chosen").str("stdout-path", stdout_path).end();
+    b.begin("aliases").strings("serial0", {"/soc/uart@2000"}).strings("serial1", {"/soc/uart@1000"}).end();
+    if (stdout_path.size() > 0) b.begin("chosen").strings("stdout-path", stdout_path).end();
     b.begin("soc").cells("#address-cells", {2}).cells("#size-cells", {2});
     b.begin("uart@1000")
-        .str("compatible", {first_compatible})
-        .str("status", {first_status})
+        .strings("compatible", {first_compatible})
+        .strings("status", {first_status})
         .cells("reg", {0, 0x1000, 0, 0x100})
         .cells("interrupts", {1})
         .end();
@@ -426,8 +352,11 @@ TEST(PlatformBuilt, Devices) {
   auto info = read(board([](DtbBuilder& b) {
     memory(b, 0x80000000, 0x1000);
     b.begin("soc").cells("#address-cells", {1}).cells("#size-cells", {1});
-    b.begin("interrupt-controller@c000000").str("compatible", {"riscv,plic0"}).cells("reg", {0xc000000, 0x4000000}).end();
-    b.begin("test@100000").str("compatible", {"sifive,test0"}).cells("reg", {0x100000, 0x1000}).end();
+    b.begin("interrupt-controller@c000000")
+        .strings("compatible", {"riscv,plic0"})
+        .cells("reg", {0xc000000, 0x4000000})
+        .end();
+    b.begin("test@100000").strings("compatible", {"sifive,test0"}).cells("reg", {0x100000, 0x1000}).end();
     b.end();
   }));
   ASSERT_TRUE(info) << error_name(info.error());
@@ -441,8 +370,8 @@ TEST(PlatformBuilt, Devices) {
   // The first PLIC in document order, whichever string it carries.
   info = read(board([](DtbBuilder& b) {
     memory(b, 0x80000000, 0x1000);
-    b.begin("plic@1000").str("compatible", {"sifive,plic-1.0.0"}).cells("reg", {0, 0x1000, 0, 0x10}).end();
-    b.begin("plic@2000").str("compatible", {"riscv,plic0"}).cells("reg", {0, 0x2000, 0, 0x10}).end();
+    b.begin("plic@1000").strings("compatible", {"sifive,plic-1.0.0"}).cells("reg", {0, 0x1000, 0, 0x10}).end();
+    b.begin("plic@2000").strings("compatible", {"riscv,plic0"}).cells("reg", {0, 0x2000, 0, 0x10}).end();
   }));
   ASSERT_TRUE(info && info->plic);
   EXPECT_EQ(info->plic->mmio.base, PhysAddr(0x1000));
@@ -451,12 +380,12 @@ TEST(PlatformBuilt, Devices) {
 TEST(PlatformBuilt, DeviceWithoutUsableReg) {
   auto no_reg = [](DtbBuilder& b) {
     memory(b, 0x80000000, 0x1000);
-    b.begin("serial").str("compatible", {"ns16550a"}).end();
+    b.begin("serial").strings("compatible", {"ns16550a"}).end();
   };
   EXPECT_EQ(error_of(read(board(no_reg))), Error::Malformed);
   auto short_reg = [](DtbBuilder& b) {
     memory(b, 0x80000000, 0x1000);
-    b.begin("test").str("compatible", {"sifive,test0"}).cells("reg", {1, 2}).end();
+    b.begin("test").strings("compatible", {"sifive,test0"}).cells("reg", {1, 2}).end();
   };
   EXPECT_EQ(error_of(read(board(short_reg))), Error::Malformed);
 }
