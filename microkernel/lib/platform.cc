@@ -107,6 +107,40 @@ Result<std::string_view> read_bootargs(const Fdt& tree) {
   return *text;
 }
 
+// A 32- or 64-bit big-endian property value.
+std::optional<uint64_t> read_number(const fdt::Property& prop) {
+  if (prop.value.size() == 4) return prop.cell(0);
+  if (prop.value.size() == 8) return (uint64_t{*prop.cell(0)} << 32) | *prop.cell(1);
+  return std::nullopt;
+}
+
+// Absent unless both ends are there; Malformed if either is not a 32/64-bit
+// number or the end is before the start.
+Result<std::optional<PhysRange>> read_initrd(const Fdt& tree) {
+  auto chosen = tree.find_path("/chosen"sv);
+  if (!chosen) return std::optional<PhysRange>();
+  auto start_prop = tree.property(*chosen, "linux,initrd-start"sv);
+  auto end_prop = tree.property(*chosen, "linux,initrd-end"sv);
+  if (!start_prop || !end_prop) return std::optional<PhysRange>();
+  auto start = read_number(*start_prop);
+  auto end = read_number(*end_prop);
+  if (!start || !end || *end < *start) return fail(Error::Malformed);
+  return std::optional<PhysRange>(PhysRange{PhysAddr(*start), *end - *start});
+}
+
+// The PLIC's "riscv,ndev" counts sources 1..ndev.
+uint32_t read_plic_sources(const Fdt& tree, const std::optional<Device>& plic) {
+  if (!plic) return 0;
+  for (std::string_view compatible : kPlicCompatibles) {
+    auto node = tree.find_compatible(compatible);
+    if (!node) continue;
+    auto prop = tree.property(*node, "riscv,ndev"sv);
+    auto ndev = prop ? prop->cell(0) : std::nullopt;
+    return ndev && *ndev < 1024 ? *ndev + 1 : 0;
+  }
+  return 0;
+}
+
 // The timebase is a property of /cpus, but some trees put it on each cpu
 // node instead; then the first cpu that has it is used. Every node with
 // device_type "cpu" counts as a hart, whatever its status: hart IDs index
@@ -216,6 +250,8 @@ Result<PlatformInfo> read_platform(const fdt::Fdt& tree) {
   info.uart = TRY(read_uart(tree));
   info.plic = TRY(read_optional_device(tree, kPlicCompatibles));
   info.test_finisher = TRY(read_optional_device(tree, std::span(&kFinisherCompatible, 1)));
+  info.plic_sources = read_plic_sources(tree, info.plic);
+  info.initrd = TRY(read_initrd(tree));
   return info;
 }
 

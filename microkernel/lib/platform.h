@@ -39,6 +39,10 @@ struct PlatformInfo {
   std::optional<Device> uart;        // compatible "ns16550a"; /chosen stdout-path first
   std::optional<Device> plic;        // compatible "riscv,plic0" or "sifive,plic-1.0.0"
   std::optional<Device> test_finisher;  // compatible "sifive,test0"
+  uint32_t plic_sources = 0;         // PLIC "riscv,ndev" + 1 (source 0 does not exist)
+  // The boot archive loaded by the firmware (QEMU -initrd): /chosen
+  // linux,initrd-start and linux,initrd-end, each 32 or 64 bits.
+  std::optional<PhysRange> initrd;
 
   uint64_t total_memory() const;
 };

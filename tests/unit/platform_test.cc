@@ -124,6 +124,15 @@ TEST(PlatformQemu, Virt64M) {
   EXPECT_EQ(info->test_finisher->mmio.size, 0x1000u);
 }
 
+TEST(PlatformQemu, PlicSourcesAndNoInitrd) {
+  Blob blob = load_dtb("DTB_VIRT_64M");
+  ASSERT_FALSE(blob.empty());
+  auto info = read(blob);
+  ASSERT_TRUE(info) << error_name(info.error());
+  EXPECT_EQ(info->plic_sources, 97u);  // QEMU 7.2 virt: riscv,ndev = 96
+  EXPECT_FALSE(info->initrd.has_value());
+}
+
 TEST(PlatformQemu, Virt2G) {
   Blob blob = load_dtb("DTB_VIRT_2G");
   ASSERT_FALSE(blob.empty());
@@ -244,6 +253,47 @@ TEST(PlatformBuilt, Bootargs) {
   EXPECT_EQ(with_chosen([](DtbBuilder&) {}).value().bootargs, "");
   EXPECT_EQ(with_chosen([](DtbBuilder& b) { b.prop("bootargs", {}); }).value().bootargs, "");
   EXPECT_EQ(error_of(with_chosen([](DtbBuilder& b) { b.prop("bootargs", {'a', 'b'}); })), Error::Malformed);
+}
+
+TEST(PlatformBuilt, Initrd) {
+  auto with_chosen = [](auto chosen) {
+    return read(board([&](DtbBuilder& b) {
+      memory(b, 0x80000000, 0x1000);
+      b.begin("chosen");
+      chosen(b);
+      b.end();
+    }));
+  };
+  // 64-bit values, as QEMU writes them for rv64.
+  auto both64 = with_chosen([](DtbBuilder& b) {
+    b.cells("linux,initrd-start", {0, 0x84200000});
+    b.cells("linux,initrd-end", {0, 0x84203000});
+  });
+  ASSERT_TRUE(both64.has_value());
+  ASSERT_TRUE(both64->initrd.has_value());
+  EXPECT_EQ(both64->initrd->base, PhysAddr(0x84200000));
+  EXPECT_EQ(both64->initrd->size, 0x3000u);
+  // 32-bit values.
+  auto both32 = with_chosen([](DtbBuilder& b) {
+    b.cells("linux,initrd-start", {0x1000});
+    b.cells("linux,initrd-end", {0x1800});
+  });
+  ASSERT_TRUE(both32.has_value() && both32->initrd.has_value());
+  EXPECT_EQ(both32->initrd->size, 0x800u);
+  // Absent, or only one end: no archive.
+  EXPECT_FALSE(with_chosen([](DtbBuilder&) {}).value().initrd.has_value());
+  EXPECT_FALSE(with_chosen([](DtbBuilder& b) { b.cells("linux,initrd-start", {0x1000}); }).value().initrd);
+  // End before start, or a 3-byte value: malformed.
+  EXPECT_EQ(error_of(with_chosen([](DtbBuilder& b) {
+              b.cells("linux,initrd-start", {0x2000});
+              b.cells("linux,initrd-end", {0x1000});
+            })),
+            Error::Malformed);
+  EXPECT_EQ(error_of(with_chosen([](DtbBuilder& b) {
+              b.prop("linux,initrd-start", {1, 2, 3});
+              b.cells("linux,initrd-end", {0x1000});
+            })),
+            Error::Malformed);
 }
 
 TEST(PlatformBuilt, TimebaseAndHarts) {
