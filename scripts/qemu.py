@@ -15,6 +15,13 @@ import sys
 QEMU = "qemu-system-riscv64"
 
 
+def default_initrd(kernel):
+    """The boot archive built beside the kernel (build/user/bootfs.cpio)."""
+    build = os.path.dirname(os.path.dirname(os.path.abspath(kernel)))
+    path = os.path.join(build, "user", "bootfs.cpio")
+    return path if os.path.exists(path) else None
+
+
 def qemu_command(kernel, mem="256M", bootargs="", smp=1, gdb=False, icount=False, initrd=None):
     cmd = [QEMU, "-machine", "virt", "-bios", "default", "-nographic",
            "-m", mem, "-smp", str(smp), "-kernel", kernel]
@@ -39,11 +46,12 @@ def main():
     parser.add_argument("--mem", default="256M")
     parser.add_argument("--smp", type=int, default=1)
     parser.add_argument("--bootargs", default="")
-    parser.add_argument("--initrd")
+    parser.add_argument("--initrd", help="boot archive (default: the one built beside the kernel)")
     parser.add_argument("--gdb", action="store_true")
     parser.add_argument("--icount", action="store_true")
     args = parser.parse_args()
-    cmd = qemu_command(args.kernel, args.mem, args.bootargs, args.smp, args.gdb, args.icount, args.initrd)
+    initrd = args.initrd or default_initrd(args.kernel)
+    cmd = qemu_command(args.kernel, args.mem, args.bootargs, args.smp, args.gdb, args.icount, initrd)
     sys.stdout.flush()
     os.execvp(cmd[0], cmd)
 

@@ -2,6 +2,8 @@
 
 #include "arch/riscv/cpu.h"
 
+extern "C" char boot_stack_top[];
+
 namespace kern {
 namespace {
 Hart g_harts[kMaxHarts];
@@ -9,6 +11,9 @@ Hart g_harts[kMaxHarts];
 
 void hart_init_boot(uint64_t hart_id) {
   g_harts[0].id = hart_id;
+  // The boot stack becomes the hart's kernel stack once kmain hands over to
+  // the first thread (nothing of kmain's frames is needed after that).
+  g_harts[0].kernel_stack_top = reinterpret_cast<uint64_t>(boot_stack_top);
   arch::write_thread_pointer(&g_harts[0]);
 }
 

@@ -12,10 +12,15 @@ namespace kern {
 inline constexpr size_t kMaxHarts = 8;
 
 struct Hart {
-  uint64_t id = 0;           // the hart id OpenSBI passed (mhartid)
+  uint64_t kernel_stack_top = 0;  // trap.S loads sp from here (offset 0) on entry from user mode
+  uint64_t id = 0;                // the hart id OpenSBI passed (mhartid)
   uint64_t timer_ticks = 0;  // timer interrupts taken; touched only by this hart
   uint64_t next_timer = 0;   // `time` value of the next tick
+  struct Tcb* current = nullptr;  // the thread running (or about to), null when idle
+  uint64_t current_satp = 0;      // satp of the address space loaded now
 };
+
+static_assert(offsetof(Hart, kernel_stack_top) == 0, "trap.S: HART_KSTACK");
 
 // Binds the executing hart to slot 0 (the boot hart) and records its id.
 void hart_init_boot(uint64_t hart_id);

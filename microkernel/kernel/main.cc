@@ -10,7 +10,10 @@
 #include "kernel/hart.h"
 #include "kernel/memory.h"
 #include "kernel/panic.h"
+#include "kernel/irq.h"
 #include "kernel/power.h"
+#include "kernel/roottask.h"
+#include "kernel/sched.h"
 #include "kernel/selftest.h"
 #include "kernel/timer.h"
 #include "lib/fdt.h"
@@ -27,6 +30,8 @@ namespace kern {
 namespace {
 
 PlatformInfo g_platform;
+// The first program, from the boot archive; bootargs roottask=PATH overrides.
+constexpr std::string_view kDefaultRootTask = "bin/roottask";
 
 void run_constructors() {
   for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) (*ctor)();
@@ -65,6 +70,7 @@ extern "C" [[noreturn]] void kmain(uint64_t hart_id, uint64_t dtb_phys) {
   using namespace kern;
   hart_init_boot(hart_id);
   arch::install_trap_vector();
+  arch::disable_fpu();
   run_constructors();
 
   const PhysAddr dtb_base(dtb_phys);
@@ -92,9 +98,15 @@ extern "C" [[noreturn]] void kmain(uint64_t hart_id, uint64_t dtb_phys) {
   // Let user mode read cycle, time and instret (bits CY, TM, IR).
   arch::write_scounteren(0b111);
 
+  if (g_platform.plic) irq_init(device_virt(g_platform.plic), hart_id, g_platform.plic_sources);
+
   if (auto test = bootarg(g_platform.bootargs, "ktest")) power_off(run_selftest(*test, g_platform, *layout));
 
-  kprint("boot complete. Nothing to run yet: user space arrives with the servers.\n");
-  arch::enable_interrupts();
-  for (;;) arch::wait_for_interrupt();
+  const std::string_view root = bootarg(g_platform.bootargs, "roottask").value_or(kDefaultRootTask);
+  if (auto started = start_root_task(g_platform, root); !started) {
+    kprint("boot complete, but no root task ({}): idling.\n", error_name(started.error()));
+  } else {
+    kprint("boot complete\n");
+  }
+  schedule_and_return();
 }

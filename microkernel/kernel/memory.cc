@@ -4,6 +4,8 @@
 
 #include "arch/riscv/cpu.h"
 #include "arch/riscv/memlayout.h"
+#include "kernel/vm.h"
+#include "lib/kmem.h"
 
 extern "C" char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
 
@@ -96,6 +98,7 @@ Result<MemoryLayout> memory_init(const PlatformInfo& platform, PhysRange device_
   g_allocator.reserve_range({image_base, layout.frame_bitmap.end() - image_base});
   g_allocator.reserve_range(device_tree);
   for (size_t i = 0; i < platform.reserved_count; ++i) g_allocator.reserve_range(platform.reserved[i]);
+  if (platform.initrd) g_allocator.reserve_range(*platform.initrd);
 
   AllocatorFrames table_frames(g_allocator);
   const PhysAddr root = TRY(table_frames.alloc_table());
@@ -111,6 +114,8 @@ Result<MemoryLayout> memory_init(const PlatformInfo& platform, PhysRange device_
 
   arch::write_satp(sv39::make_satp(root, 0));
   arch::sfence_vma_all();
+  set_phys_to_virt_offset(arch::kDirectMapBase);
+  TRY(vm_init(platform, root));
   return layout;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """System-test harness: boot the system in QEMU and judge the run.
 
-A test passes only if QEMU exits by itself before the timeout, with the
-expected exit status (the kernel stops the machine through the QEMU finisher,
+A test passes only if QEMU exits by itself before the timeout (or, with
+--expect-hang, is still running then: an idle system), with the expected
+exit status (the kernel stops the machine through the QEMU finisher,
 so the status is the kernel's verdict, not text), every --expect pattern
 appears in the console output, and no kernel panic happened unless the test
 asks for one (--expect-exit 3). Whenever the output holds a panic, the
@@ -30,7 +31,8 @@ PANIC = "KERNEL PANIC"
 
 
 def run(args):
-    cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, initrd=args.initrd)
+    initrd = None if args.no_initrd else (args.initrd or qemu.default_initrd(args.kernel))
+    cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, initrd=initrd)
     print("$ " + " ".join(cmd), flush=True)
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -46,7 +48,10 @@ def run(args):
 def judge(args, output, status):
     """Returns the list of failure reasons (empty = pass)."""
     failures = []
-    if status is None:
+    if args.expect_hang:
+        if status is not None:
+            failures.append(f"exit status {status}, expected the system to keep running")
+    elif status is None:
         failures.append(f"hang: QEMU still running after {args.timeout} s")
     elif status != args.expect_exit:
         failures.append(f"exit status {status}, expected {args.expect_exit}")
@@ -81,9 +86,12 @@ def main():
     parser.add_argument("--mem", default="64M")
     parser.add_argument("--smp", type=int, default=1)
     parser.add_argument("--bootargs", default="")
-    parser.add_argument("--initrd")
+    parser.add_argument("--initrd", help="boot archive (default: the one built beside the kernel)")
+    parser.add_argument("--no-initrd", action="store_true", help="boot without a boot archive")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--expect-exit", type=int, default=0)
+    parser.add_argument("--expect-hang", action="store_true",
+                        help="the system must still be running (idle) at the timeout")
     parser.add_argument("--expect", action="append", default=[], help="regex that must appear")
     parser.add_argument("--reject", action="append", default=[], help="regex that must not appear")
     parser.add_argument("--expect-symbol", action="append", default=[],

@@ -1,13 +1,15 @@
 // Trap vector installation and names for trap causes.
 #include "cpu.h"
 
-extern "C" void kernel_trap_entry();
+extern "C" void trap_entry();
 
 namespace arch {
 
 void install_trap_vector() {
   // stvec MODE (bits 1:0) = 0: direct; trap.S's entry is 4-byte aligned.
-  write_stvec(reinterpret_cast<uint64_t>(&kernel_trap_entry));
+  // sscratch = 0: we are in the kernel.
+  asm volatile("csrw sscratch, zero");
+  write_stvec(reinterpret_cast<uint64_t>(&trap_entry));
 }
 
 const char* cause_name(uint64_t value) {

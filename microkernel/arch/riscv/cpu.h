@@ -21,6 +21,22 @@ struct TrapFrame {
 };
 static_assert(sizeof(TrapFrame) == 36 * 8, "trap.S saves 36 words");
 
+// A user thread's registers while it is not running (kept in its TCB).
+// regs[0] is unused; regs[2] is the user sp. `hart` is read by trap.S to
+// find the kernel's tp and stack.
+struct UserContext {
+  uint64_t regs[32];
+  uint64_t pc;
+  void* hart;
+};
+static_assert(sizeof(UserContext) == 34 * 8, "trap.S: CTX_PC = 32 words, CTX_HART = 33");
+
+// Register numbers used by the system-call convention.
+enum class Reg : uint8_t { Ra = 1, Sp = 2, Gp = 3, Tp = 4, A0 = 10, A1, A2, A3, A4, A5, A6, A7 };
+
+// Leave the kernel into the thread whose context this is (trap.S).
+extern "C" [[noreturn]] void return_to_user(UserContext* context);
+
 namespace sstatus {
 using SIE = kern::BitFlag<1>;
 using SPIE = kern::BitFlag<5>;
@@ -99,6 +115,8 @@ ARCH_CSR_READ(instret)
 #undef ARCH_CSR_WRITE
 
 inline void sfence_vma_all() { asm volatile("sfence.vma zero, zero" ::: "memory"); }
+inline void sfence_vma_asid(uint64_t asid) { asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory"); }
+inline void sfence_vma_page(uint64_t asid, uint64_t va) { asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory"); }
 inline void wait_for_interrupt() { asm volatile("wfi"); }
 inline void enable_interrupts() { set_sstatus(sstatus::SIE::kMask); }
 inline void disable_interrupts() { clear_sstatus(sstatus::SIE::kMask); }
@@ -126,5 +144,9 @@ inline void* read_thread_pointer() {
 
 // Install the kernel trap vector (direct mode).
 void install_trap_vector();
+
+// Turn the FPU off (sstatus.FS = 0) so that any floating-point instruction
+// in the kernel traps instead of silently clobbering user state.
+inline void disable_fpu() { clear_sstatus(uint64_t{3} << 13); }
 
 }  // namespace arch

@@ -1,8 +1,21 @@
-/* Trap entry for traps taken in S-mode (kernel code). Saves every register
- * and the trap CSRs into an arch::TrapFrame on the current kernel stack,
- * calls kernel_trap(TrapFrame*), restores and returns with sret.
- * The layout must match TrapFrame in cpu.h (checked there by static_assert).
- * User-mode entry (sscratch holding the kernel stack) comes with threads. */
+/* Trap entry and exit.
+ *
+ * sscratch tells where a trap came from: while a user thread runs it holds
+ * that thread's arch::UserContext (inside its TCB); while the kernel runs it
+ * is 0. stvec points at trap_entry, which swaps t6 with sscratch to look:
+ *
+ *  - from user mode: every user register and the pc are saved in the
+ *    UserContext, sscratch is zeroed, tp and sp are loaded from the hart
+ *    (UserContext::hart, Hart::kernel_stack_top) and user_trap(context) runs
+ *    on the hart's kernel stack. The kernel is event driven: user_trap never
+ *    returns; it ends in return_to_user() for whichever thread runs next, so
+ *    one kernel stack per hart serves every thread.
+ *  - from the kernel (an interrupt while idle, or a kernel bug): everything
+ *    is saved in an arch::TrapFrame on the current stack and kernel_trap()
+ *    runs; it returns to the interrupted code.
+ *
+ * The layouts must match UserContext and TrapFrame in cpu.h (static_asserts
+ * there). */
 
 #define REG(n) ((n) * 8)
 #define FRAME_SEPC    REG(32)
@@ -11,8 +24,111 @@
 #define FRAME_STVAL   REG(35)
 #define FRAME_SIZE    REG(36)
 
+#define CTX_PC        REG(32)
+#define CTX_HART      REG(33)
+#define HART_KSTACK   0
+#define SSTATUS_SPP   (1 << 8)
+#define SSTATUS_SPIE  (1 << 5)
+#define SSTATUS_FS    (3 << 13)
+
     .text
     .balign 4
+    .globl trap_entry
+trap_entry:
+    csrrw   t6, sscratch, t6
+    bnez    t6, from_user
+    csrrw   t6, sscratch, t6            /* from the kernel: t6 back, sscratch 0 */
+    j       kernel_trap_entry
+
+from_user:                              /* t6 = UserContext*, sscratch = user t6 */
+    sd      x1, REG(1)(t6)
+    sd      x2, REG(2)(t6)
+    sd      x3, REG(3)(t6)
+    sd      x4, REG(4)(t6)
+    sd      x5, REG(5)(t6)
+    sd      x6, REG(6)(t6)
+    sd      x7, REG(7)(t6)
+    sd      x8, REG(8)(t6)
+    sd      x9, REG(9)(t6)
+    sd      x10, REG(10)(t6)
+    sd      x11, REG(11)(t6)
+    sd      x12, REG(12)(t6)
+    sd      x13, REG(13)(t6)
+    sd      x14, REG(14)(t6)
+    sd      x15, REG(15)(t6)
+    sd      x16, REG(16)(t6)
+    sd      x17, REG(17)(t6)
+    sd      x18, REG(18)(t6)
+    sd      x19, REG(19)(t6)
+    sd      x20, REG(20)(t6)
+    sd      x21, REG(21)(t6)
+    sd      x22, REG(22)(t6)
+    sd      x23, REG(23)(t6)
+    sd      x24, REG(24)(t6)
+    sd      x25, REG(25)(t6)
+    sd      x26, REG(26)(t6)
+    sd      x27, REG(27)(t6)
+    sd      x28, REG(28)(t6)
+    sd      x29, REG(29)(t6)
+    sd      x30, REG(30)(t6)
+    csrr    t5, sscratch
+    sd      t5, REG(31)(t6)
+    csrr    t5, sepc
+    sd      t5, CTX_PC(t6)
+    csrw    sscratch, zero
+    ld      tp, CTX_HART(t6)
+    ld      sp, HART_KSTACK(tp)
+    li      s0, 0                       /* ends kernel backtraces */
+    li      ra, 0
+    mv      a0, t6
+    call    user_trap                   /* never returns */
+1:  j       1b
+
+/* return_to_user(UserContext* a0): leave the kernel into the thread whose
+ * context a0 is. User mode, interrupts on after sret, no FPU (FS = Off: an
+ * FP instruction traps; FIXME: per-thread FP state is not kept yet). */
+    .globl return_to_user
+return_to_user:
+    csrw    sscratch, a0
+    ld      t0, CTX_PC(a0)
+    csrw    sepc, t0
+    li      t0, SSTATUS_SPP | SSTATUS_FS
+    csrc    sstatus, t0
+    li      t0, SSTATUS_SPIE
+    csrs    sstatus, t0
+    ld      x1, REG(1)(a0)
+    ld      x2, REG(2)(a0)
+    ld      x3, REG(3)(a0)
+    ld      x4, REG(4)(a0)
+    ld      x5, REG(5)(a0)
+    ld      x6, REG(6)(a0)
+    ld      x7, REG(7)(a0)
+    ld      x8, REG(8)(a0)
+    ld      x9, REG(9)(a0)
+    ld      x11, REG(11)(a0)
+    ld      x12, REG(12)(a0)
+    ld      x13, REG(13)(a0)
+    ld      x14, REG(14)(a0)
+    ld      x15, REG(15)(a0)
+    ld      x16, REG(16)(a0)
+    ld      x17, REG(17)(a0)
+    ld      x18, REG(18)(a0)
+    ld      x19, REG(19)(a0)
+    ld      x20, REG(20)(a0)
+    ld      x21, REG(21)(a0)
+    ld      x22, REG(22)(a0)
+    ld      x23, REG(23)(a0)
+    ld      x24, REG(24)(a0)
+    ld      x25, REG(25)(a0)
+    ld      x26, REG(26)(a0)
+    ld      x27, REG(27)(a0)
+    ld      x28, REG(28)(a0)
+    ld      x29, REG(29)(a0)
+    ld      x30, REG(30)(a0)
+    ld      x31, REG(31)(a0)
+    ld      x10, REG(10)(a0)
+    sret
+
     .globl kernel_trap_entry
 kernel_trap_entry:
     addi    sp, sp, -FRAME_SIZE

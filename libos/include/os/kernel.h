@@ -1,0 +1,59 @@
+// Clients of the kernel's invocations: one function per operation, each
+// putting its arguments where docs/kernel.md says and returning the reply or
+// the kernel's error code.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <initializer_list>
+
+#include "abi/abi.h"
+
+namespace os {
+
+template <typename T>
+using Result = std::expected<T, abi::Error>;
+using Status = Result<void>;
+
+struct Reply {
+  abi::MessageInfo info;
+  uint64_t mr[abi::kMaxMessageLength];
+};
+
+// This thread's IPC buffer (set by the runtime at start).
+abi::IpcBuffer* ipc_buffer();
+void set_ipc_buffer(abi::IpcBuffer* buffer);
+
+// Call `cptr` with `label`, message registers and extra caps (cptrs).
+Result<Reply> invoke(uint64_t cptr, abi::Label label, std::initializer_list<uint64_t> mrs,
+                     std::initializer_list<uint64_t> caps = {});
+// The same, raw: any label, any length (the fuzzer and error tests use it).
+Reply call_raw(uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs, size_t caps,
+               const uint64_t* cap_cptrs);
+inline abi::Error error_of(const Reply& reply) {
+  return reply.info.is_error() ? static_cast<abi::Error>(reply.info.label()) : abi::Error::Ok;
+}
+
+// Convenience wrappers.
+Status retype(uint64_t untyped, abi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,
+              uint64_t first_slot);
+Status cnode_copy(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, abi::Rights mask);
+Status cnode_mint(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, abi::Rights mask, uint64_t badge);
+Status cnode_move(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src);
+Status cnode_delete(uint64_t cnode, uint64_t slot);
+Status cnode_revoke(uint64_t cnode, uint64_t slot);
+Status tcb_configure(uint64_t tcb, uint64_t cspace, uint64_t vspace, uint64_t buffer_frame, uint64_t buffer_va,
+                     uint64_t fault_ep);
+Status tcb_set_priority(uint64_t tcb, uint64_t priority);
+Status tcb_write_registers(uint64_t tcb, uint64_t pc, uint64_t sp, uint64_t a0);
+Status tcb_resume(uint64_t tcb);
+Status tcb_suspend(uint64_t tcb);
+Result<Reply> tcb_read_counters(uint64_t tcb);
+Status vspace_set_table_pool(uint64_t vspace, uint64_t untyped);
+Status vspace_map(uint64_t vspace, uint64_t va, uint64_t frames_cnode, uint64_t first, uint64_t count,
+                  uint64_t perm);
+Result<uint64_t> vspace_unmap(uint64_t vspace, uint64_t va, uint64_t length);
+Status system_shutdown(uint64_t system_control, uint64_t status);
+
+}  // namespace os

@@ -1,0 +1,112 @@
+// The kernel objects as they sit in memory carved from Untyped (their sizes
+// are fixed by include/abi/object_types.def). Each object is named by the
+// physical address in its capabilities and reached through the direct map.
+//
+// A TCB keeps its bindings (CSpace root, VSpace, IPC-buffer frame, fault
+// endpoint) as capability copies in its own slots, as seL4 does: they are
+// then ordinary children in the CDT, so revoking the memory they came from
+// unbinds the thread instead of leaving a dangling pointer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "abi/abi.h"
+#include "arch/riscv/cpu.h"
+#include "lib/cap.h"
+#include "lib/kmem.h"
+#include "lib/runqueue.h"
+#include "lib/vspace.h"
+
+namespace kern {
+
+struct Hart;
+
+enum class ThreadState : uint8_t {
+  Inactive,            // never resumed, or suspended
+  Runnable,            // running or in the run queue
+  BlockedOnSend,       // in an endpoint's send queue
+  BlockedOnReceive,    // in an endpoint's receive queue
+  BlockedOnReply,      // sent a Call (or a fault) and waits for the reply
+  BlockedOnNotification,
+};
+
+enum class TcbSlot : uint8_t { CSpace = 0, VSpace = 1, IpcBuffer = 2, FaultEndpoint = 3, Count = 4 };
+
+struct ThreadCounters {
+  uint64_t values[static_cast<size_t>(abi::Counter::Count)] = {};
+  uint64_t& operator[](abi::Counter c) { return values[static_cast<size_t>(c)]; }
+};
+
+struct Tcb {
+  // For the capability core while the TCB is being destroyed.
+  uint64_t dying;
+  Capability dying_next;
+  Slot slots[static_cast<size_t>(TcbSlot::Count)];
+
+  arch::UserContext context;   // registers while not running
+  RunLink run;                 // run-queue link; run.priority is the priority
+  ThreadState state;
+  uint8_t max_priority;        // a thread may not raise itself above this (set by the configurer)
+
+  // IPC. While blocked on an endpoint the thread is in its queue through
+  // ipc_next/ipc_prev, and blocked_on names the endpoint or notification.
+  Tcb* ipc_next;
+  Tcb* ipc_prev;
+  PhysAddr blocked_on;
+  uint64_t send_badge;         // badge of the endpoint cap it is sending through
+  bool send_is_call;           // the queued send is a Call (or a fault message)
+  bool send_can_grant;         // the cap used allows capability transfer
+  bool fault_pending;          // the queued send is a fault message in fault_msg
+  // Call/Reply: the thread that waits for this thread's reply, and the other
+  // way round. Both links are cleared whichever side goes first.
+  Tcb* reply_to;
+  Tcb* reply_from;
+  bool reply_is_fault;         // the reply resumes a faulted thread
+  uint64_t ipc_buffer_va;      // where the IPC buffer frame is mapped (user address)
+  abi::MessageInfo fault_info; // pending fault message: label, length
+  uint64_t fault_mr[6];
+
+  ThreadCounters counters;
+  uint64_t switched_in_instret;
+  uint64_t switched_in_cycle;
+};
+static_assert(sizeof(Tcb) <= 1024, "object_types.def: Tcb is 2^10 bytes");
+
+struct Endpoint {
+  // Threads waiting on this endpoint; all in one direction at a time.
+  Tcb* head;
+  Tcb* tail;
+  enum class Queue : uint8_t { Idle, Senders, Receivers } queue;
+};
+static_assert(sizeof(Endpoint) <= 32, "object_types.def: Endpoint is 2^5 bytes");
+
+struct Notification {
+  uint64_t word;   // OR of the badges signalled since the last wait
+  Tcb* head;       // waiting threads
+  Tcb* tail;
+};
+static_assert(sizeof(Notification) <= 32, "object_types.def: Notification is 2^5 bytes");
+
+// A VSpace object is two pages: the root page table, then this metadata.
+struct VSpaceMeta {
+  uint64_t dying;           // for the capability core (pool_slot is a contained slot)
+  Capability dying_next;
+  TablePoolState pool;
+  uint16_t asid;
+  Slot pool_slot;   // the Untyped moved in with VSpaceSetTablePool (keeps the memory accounted)
+};
+inline constexpr uint64_t kVSpaceMetaOffset = kPageSize;
+
+template <typename T>
+T& object_of(const Capability& cap) {
+  return *phys_to_ptr<T>(cap.object());
+}
+
+inline Tcb& tcb_of_context(arch::UserContext* context) {
+  return *reinterpret_cast<Tcb*>(reinterpret_cast<char*>(context) - offsetof(Tcb, context));
+}
+
+inline Slot& tcb_slot(Tcb& tcb, TcbSlot which) { return tcb.slots[static_cast<size_t>(which)]; }
+
+}  // namespace kern

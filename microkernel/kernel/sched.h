@@ -1,0 +1,29 @@
+// Scheduling: a preemptive priority scheduler with round robin inside a
+// priority (RunQueue), driven by the 100 Hz tick. The running thread is
+// not in the queue. The kernel is event driven: every path out of a trap
+// ends in schedule_and_return(), which picks the thread to run and leaves
+// the kernel into it (or idles until an interrupt makes one runnable).
+#pragma once
+
+#include "kernel/objects.h"
+
+namespace kern {
+
+Tcb* current_thread();
+// Runnable and queued (unless it is the current thread). A thread of higher
+// priority than the current one preempts it at the next schedule.
+void make_runnable(Tcb& thread);
+// Leaves the run queue; `state` says why (blocked, inactive).
+void make_blocked(Tcb& thread, ThreadState state);
+// The timer tick: the current thread goes to the back of its priority.
+void preempt_tick();
+// Yield: the same, at the thread's request.
+void yield_current();
+// Change priority, requeueing if needed.
+void set_priority(Tcb& thread, uint8_t priority);
+
+// Pick the thread to run and leave the kernel into it; idles (interrupts
+// on, wfi) while nothing is runnable.
+[[noreturn]] void schedule_and_return();
+
+}  // namespace kern

@@ -1,0 +1,18 @@
+// SystemControl: the root task's power over the machine.
+//   SystemShutdown: mr0 exit status for the host (QEMU finisher): 0 success
+#include "kernel/console.h"
+#include "kernel/invoke.h"
+#include "kernel/power.h"
+
+namespace kern {
+
+Status invoke_system(Invocation& inv) {
+  TRY(require_rights(inv, Rights::Write));
+  if (inv.label() != abi::Label::SystemShutdown) return fail(Error::IllegalOperation);
+  const uint64_t code = TRY(inv.mr(0));
+  if (code > 0xffff) return fail(Error::RangeError);
+  kprint("system shutdown requested by user space, status {}\n", code);
+  power_off(static_cast<ExitCode>(code));
+}
+
+}  // namespace kern

@@ -1,0 +1,142 @@
+// TCB invocations.
+//   Configure:      cap0 CSpace root (CNode), cap1 VSpace, cap2 IPC-buffer
+//                   Frame (each optional: as many as sent, in this order);
+//                   mr0 IPC-buffer address (page aligned, user half; used
+//                   when cap2 is sent); mr1 fault-endpoint cptr in the
+//                   invoker's CSpace (0: leave as is, ~0: remove)
+//   SetPriority:    mr0 priority, at most the invoker's own max priority;
+//                   it also becomes the thread's max priority
+//   ReadRegisters:  reply mr0 = pc, mr1..mr31 = x1..x31
+//   WriteRegisters: mr0 = pc, mr1.. = x1.. (as many as sent)
+//   Resume, Suspend
+//   ReadCounters:   reply in abi::Counter order
+// The bindings are stored as capability copies in the TCB's own slots.
+#include "arch/riscv/cpu.h"
+#include "kernel/invoke.h"
+#include "kernel/ipc.h"
+#include "kernel/sched.h"
+#include "lib/vspace.h"
+
+namespace kern {
+namespace {
+
+constexpr uint64_t kRemoveFaultEndpoint = ~uint64_t{0};
+
+void rebind(Tcb& tcb, TcbSlot which, Slot& source) {
+  Slot& binding = tcb_slot(tcb, which);
+  cap_delete(binding, object_hooks());
+  // cap_copy cannot fail here: the binding is empty and the checks passed.
+  (void)cap_copy(source, binding, Rights::All);
+}
+
+Status configure(Invocation& inv, Tcb& tcb) {
+  Slot* caps[3] = {nullptr, nullptr, nullptr};
+  static constexpr ObjectType kTypes[3] = {ObjectType::CNode, ObjectType::VSpace, ObjectType::Frame};
+  const size_t sent = inv.extra_caps();
+  for (size_t i = 0; i < sent && i < 3; ++i) {
+    caps[i] = TRY(inv.extra_cap(i));
+    if (caps[i]->cap.type() != kTypes[i]) return fail(Error::InvalidCapability);
+    if (caps[i]->depth() >= kMaxDepth) return fail(Error::RangeError);
+  }
+  uint64_t buffer_va = tcb.ipc_buffer_va;
+  if (caps[2] != nullptr) {
+    buffer_va = TRY(inv.mr(0));
+    if (!is_aligned(buffer_va, kPageSize) || buffer_va >= kUserTop) return fail(Error::AlignmentError);
+    if (!abi::has(caps[2]->cap.rights(), Rights::Read | Rights::Write)) return fail(Error::IllegalOperation);
+  }
+  Slot* fault_ep = nullptr;
+  bool remove_fault_ep = false;
+  auto fault_cptr = inv.mr(1);  // optional
+  if (fault_cptr && *fault_cptr != 0) {
+    const uint64_t cptr = *fault_cptr;
+    if (cptr == kRemoveFaultEndpoint) {
+      remove_fault_ep = true;
+    } else {
+      fault_ep = TRY(inv.lookup(cptr));
+      if (fault_ep->empty()) return fail(Error::FailedLookup);
+      if (fault_ep->cap.type() != ObjectType::Endpoint) return fail(Error::InvalidCapability);
+      if (!abi::has(fault_ep->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+    }
+  }
+
+  // Checks done; from here nothing fails.
+  if (caps[0] != nullptr) rebind(tcb, TcbSlot::CSpace, *caps[0]);
+  if (caps[1] != nullptr) rebind(tcb, TcbSlot::VSpace, *caps[1]);
+  if (caps[2] != nullptr) {
+    rebind(tcb, TcbSlot::IpcBuffer, *caps[2]);
+    tcb.ipc_buffer_va = buffer_va;
+  }
+  if (fault_ep != nullptr) rebind(tcb, TcbSlot::FaultEndpoint, *fault_ep);
+  if (remove_fault_ep) cap_delete(tcb_slot(tcb, TcbSlot::FaultEndpoint), object_hooks());
+  return {};
+}
+
+Status set_priority_op(Invocation& inv, Tcb& tcb) {
+  const uint64_t priority = TRY(inv.mr(0));
+  if (priority > inv.thread().max_priority) return fail(Error::RangeError);
+  tcb.max_priority = static_cast<uint8_t>(priority);
+  set_priority(tcb, static_cast<uint8_t>(priority));
+  return {};
+}
+
+Status write_registers(Invocation& inv, Tcb& tcb) {
+  uint64_t values[32];
+  size_t length = 0;
+  while (length < 32) {
+    auto value = inv.mr(length);
+    if (!value) break;
+    values[length++] = *value;
+  }
+  if (length == 0) return fail(Error::TruncatedMessage);
+  tcb.context.pc = values[0];
+  for (size_t i = 1; i < length; ++i) tcb.context.regs[i] = values[i];
+  return {};
+}
+
+}  // namespace
+
+Status invoke_tcb(Invocation& inv) {
+  Tcb& tcb = object_of<Tcb>(inv.cap());
+  switch (inv.label()) {
+    case abi::Label::TcbReadRegisters:
+      TRY(require_rights(inv, Rights::Read));
+      inv.reply(0, tcb.context.pc);
+      for (size_t i = 1; i < 32; ++i) inv.reply(i, tcb.context.regs[i]);
+      return {};
+    case abi::Label::TcbReadCounters: {
+      TRY(require_rights(inv, Rights::Read));
+      ThreadCounters counters = tcb.counters;
+      if (&tcb == current_thread()) {  // include the running slice
+        counters[abi::Counter::Instructions] += arch::read_instret() - tcb.switched_in_instret;
+        counters[abi::Counter::Cycles] += arch::read_cycle() - tcb.switched_in_cycle;
+      }
+      for (size_t i = 0; i < static_cast<size_t>(abi::Counter::Count); ++i) inv.reply(i, counters.values[i]);
+      return {};
+    }
+    default:
+      break;
+  }
+  TRY(require_rights(inv, Rights::Write));
+  switch (inv.label()) {
+    case abi::Label::TcbConfigure:
+      return configure(inv, tcb);
+    case abi::Label::TcbSetPriority:
+      return set_priority_op(inv, tcb);
+    case abi::Label::TcbWriteRegisters:
+      return write_registers(inv, tcb);
+    case abi::Label::TcbResume:
+      if (tcb_slot(tcb, TcbSlot::CSpace).empty() || tcb_slot(tcb, TcbSlot::VSpace).empty()) {
+        return fail(Error::IllegalOperation);
+      }
+      if (tcb.state == ThreadState::Inactive) make_runnable(tcb);
+      return {};
+    case abi::Label::TcbSuspend:
+      cancel_ipc(tcb);
+      make_blocked(tcb, ThreadState::Inactive);
+      return {};
+    default:
+      return fail(Error::IllegalOperation);
+  }
+}
+
+}  // namespace kern

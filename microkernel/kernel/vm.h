@@ -1,0 +1,26 @@
+// The kernel's shared state for user address spaces: the frame table
+// (mapping count of every RAM frame), the ASID allocator, the TLB flusher
+// and the kernel's own root table, whose upper half every VSpace copies.
+#pragma once
+
+#include "lib/platform.h"
+#include "lib/result.h"
+#include "lib/vspace.h"
+#include "kernel/objects.h"
+
+namespace kern {
+
+// Called by memory_init once the allocator and the kernel table exist.
+Status vm_init(const PlatformInfo& platform, PhysAddr kernel_root);
+
+FrameTable& frame_table();
+AsidAllocator& asid_allocator();
+TlbFlusher& tlb_flusher();
+const uint64_t* kernel_root_table();
+PhysAddr kernel_root_phys();
+
+// The user half of a VSpace object as a UserSpace.
+UserSpace user_space(const Capability& vspace);
+VSpaceMeta& vspace_meta(const Capability& vspace);
+
+}  // namespace kern
