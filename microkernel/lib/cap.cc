@@ -47,7 +47,7 @@ void link_after(Slot& after, Slot& slot, const Capability& cap, unsigned depth) 
 // slot is left all zero, which is what every empty slot looks like.
 void cdt_remove(Slot& slot) {
   unsigned depth = slot.depth();
-  (void)depth;
+  for (Slot* d = slot.next; d != nullptr && d->depth() > depth; d = d->next) d->set_depth(d->depth() - 1);
   if (slot.prev != nullptr) slot.prev->next = slot.next;
   if (slot.next != nullptr) slot.next->prev = slot.prev;
   slot = Slot{};
@@ -57,9 +57,9 @@ bool has_contained_slots(const Capability& cap, ObjectHooks& hooks) {
   return !hooks.contained_slots(cap).empty();
 }
 
-// Empty every object on the dying stack that starts at `top`, then destroy
-// it. The stack's objects have no caps left anywhere; the link below the
-// bottom one is a null cap.
+// Empty and destroy every object on the dying stack whose top is `top`. No
+// cap to any of them is left anywhere. Below the bottom object the link is a
+// null cap.
 void destroy_dying(Capability top, ObjectHooks& hooks) {
   while (!top.is_null()) {
     const Capability current = top;
@@ -190,8 +190,9 @@ Result<RetypePlan> decode_retype(const Slot& untyped, const RetypeRequest& reque
   // unless the kernel still has a frame in it mapped.
   if (watermark != 0 && !has_descendants(untyped) && hooks.can_reset_untyped(base, size)) watermark = 0;
 
-  // The object size is at most 2^47 and the Untyped size at most 2^47, so
-  // none of these sums overflow; the count is checked by division.
+  // No overflow: the watermark is below 2^49 and the object size at most
+  // 2^47, so `start` is below 2^50. The count is checked by division, so
+  // count * object_size <= size - start.
   const uint64_t object_size = uint64_t{1} << bits;
   const uint64_t start = align_up(watermark, object_size);
   if (start > size || request.count > (size - start) / object_size) return fail(Error::NotEnoughMemory);

@@ -160,7 +160,7 @@ TEST_F(CapTest, MoveErrorsChangeNothing) {
 
 TEST(RetypeObjectSize, SizesOfEveryType) {
   EXPECT_EQ(retype_object_size({ObjectType::Tcb, 0, 1}), 1024u);
-  EXPECT_EQ(retype_object_size({ObjectType::Endpoint, 0, 1}), uint64_t{1} << abi::object_size_bits(ObjectType::Endpoint));
+  EXPECT_EQ(retype_object_size({ObjectType::Endpoint, 0, 1}), 32u);
   EXPECT_EQ(retype_object_size({ObjectType::Notification, 0, 1}), 32u);
   EXPECT_EQ(retype_object_size({ObjectType::VSpace, 0, 1}), 2 * kPageSize);  // root table + metadata
   EXPECT_EQ(retype_object_size({ObjectType::Frame, 0, 1}), kPageSize);
@@ -168,11 +168,11 @@ TEST(RetypeObjectSize, SizesOfEveryType) {
   EXPECT_EQ(retype_object_size({ObjectType::CNode, 20, 1}), uint64_t{32} << 20);
   EXPECT_EQ(retype_object_size({ObjectType::Untyped, 4, 1}), 16u);
   EXPECT_EQ(retype_object_size({ObjectType::Untyped, 47, 1}), uint64_t{1} << 47);
-  for (RetypeRequest bad : {RetypeRequest{ObjectType::Untyped, 3, 1}, RetypeRequest{ObjectType::Untyped, 48, 1},
-                            RetypeRequest{ObjectType::CNode, 0, 1}, RetypeRequest{ObjectType::CNode, 21, 1},
-                            RetypeRequest{ObjectType::Null, 0, 1}, RetypeRequest{ObjectType::IrqControl, 0, 1},
-                            RetypeRequest{ObjectType::IrqHandler, 0, 1}, RetypeRequest{ObjectType::SystemControl, 0, 1},
-                            RetypeRequest{static_cast<ObjectType>(200), 0, 1}}) {
+  using R = RetypeRequest;
+  for (R bad : {R{ObjectType::Untyped, 3, 1}, R{ObjectType::Untyped, 48, 1}, R{ObjectType::CNode, 0, 1},
+                R{ObjectType::CNode, 21, 1}, R{ObjectType::Null, 0, 1}, R{ObjectType::IrqControl, 0, 1},
+                R{ObjectType::IrqHandler, 0, 1}, R{ObjectType::SystemControl, 0, 1},
+                R{static_cast<ObjectType>(200), 0, 1}}) {
     EXPECT_EQ(retype_object_size(bad), 0u) << int(bad.type) << " " << bad.size_bits;
   }
 }
