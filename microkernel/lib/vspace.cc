@@ -15,11 +15,13 @@
 // Leaf tables and level-1 tables that unmap leaves empty go back to the pool
 // at once, so a space that maps and unmaps keeps no dead tables.
 //
-// TLB: every PTE that changes is flushed in its own space, including entries
-// that go from invalid to valid (the base ISA lets a hart cache an invalid
-// entry until sfence.vma; without Svvptc that would be a spurious fault). Up
-// to kFlushPageLimit pages are flushed one by one, beyond that the whole ASID.
-// Flushes happen after all entries are written, before the call returns.
+// TLB: every leaf PTE that changes is flushed in its own space, including
+// entries that go from invalid to valid (the base ISA lets a hart cache an
+// invalid entry until sfence.vma; without Svvptc that would be a spurious
+// fault). Up to kFlushPageLimit pages are flushed one by one, beyond that the
+// whole ASID. Freeing a table always flushes the whole ASID: an address-only
+// sfence.vma need not drop cached pointers to it. Flushes happen after all
+// entries are written, before the call returns.
 //
 // Tables are reached through the direct map (phys_to_ptr), as is the free
 // list of the table pool, threaded through the first word of freed pages.
@@ -64,7 +66,10 @@ constinit DirectMap g_direct_map;
 
 uint64_t* table_at(PhysAddr page) { return phys_to_ptr<uint64_t>(page); }
 
+// Unrolled: a new leaf table is paid by the pages it will hold, so its
+// zeroing should cost about one store per entry.
 void zero_table(uint64_t* table) {
+#pragma GCC unroll 8
   for (size_t i = 0; i < kEntries; ++i) table[i] = 0;
 }
 
@@ -138,7 +143,9 @@ struct FlushBatch {
 
 // Like FlushBatch::note, with the count in a register of the caller's loop.
 inline void record(uint32_t* pages, uint64_t& count, uint64_t page) {
-  if (count < kFlushPageLimit) pages[count] = static_cast<uint32_t>(page);
+  if (count < kFlushPageLimit) [[unlikely]] {
+    pages[count] = static_cast<uint32_t>(page);
+  }
   ++count;
 }
 
@@ -196,6 +203,15 @@ void unmap_entries(uint64_t* __restrict table, size_t first, size_t last, uint64
   batch.count = count;
 }
 
+// destroy: drops the counts of the frames mapped in [first, last); the table
+// goes away, so its entries are left as they are.
+void release_entries(const uint64_t* table, size_t first, size_t last, FrameTable frames) {
+  for (size_t i = first; i < last; ++i) {
+    uint64_t entry = table[i];
+    if (is_mapped(entry)) frames.remove_mapping(Pte(entry).phys());
+  }
+}
+
 // protect: replaces the bits in `clear` by `set` in the mapped entries of
 // [first, last). Returns how many are mapped.
 uint64_t protect_entries(uint64_t* __restrict table, size_t first, size_t last, uint64_t page0, uint64_t clear,
@@ -231,6 +247,7 @@ template <typename Visit>
 bool walk_leaf_tables(PhysAddr root, uint64_t start, uint64_t end, Visit&& visit, TablePool* prune = nullptr) {
   // Indices, not addresses, drive the loops: a hole costs one load and one
   // test. Only the first and last entry at each level can be partly in range.
+  if (start >= end) return false;
   uint64_t* l2 = table_at(root);
   bool superpage = false;
   size_t first2 = vpn(VirtAddr(start), 2);
@@ -319,7 +336,6 @@ uint64_t copy_tables_needed(PhysAddr src, PhysAddr dst, uint64_t start, uint64_t
   });
   return needed;
 }
-
 
 }  // namespace
 
@@ -412,6 +428,7 @@ Status UserSpace::map(VirtAddr va, std::span<const PhysAddr> frames, Perm perm) 
   if (tables_needed(va, end - start) > pool.available()) return fail(Error::NotEnoughMemory);
 
   uint64_t leaf_bits = Pte::leaf(PhysAddr(0), perm).raw();
+  FrameTable counts = m_frames;  // a copy, as in the per-page loops above
   FlushBatch batch;
   size_t next = 0;
   for (uint64_t at = start; at < end;) {
@@ -420,7 +437,7 @@ Status UserSpace::map(VirtAddr va, std::span<const PhysAddr> frames, Perm perm) 
     for (; at < stop; at += kPageSize) {
       PhysAddr frame = frames[next++];
       table[vpn(VirtAddr(at), 0)] = Pte::Ppn::set(leaf_bits, frame.value() / kPageSize);
-      m_frames.add_mapping(frame);
+      counts.add_mapping(frame);
       batch.note(at / kPageSize);
     }
   }
@@ -431,6 +448,7 @@ Status UserSpace::map(VirtAddr va, std::span<const PhysAddr> frames, Perm perm) 
 Result<uint64_t> UserSpace::unmap(VirtAddr va, uint64_t length) {
   TRY(check_user_range(va, length));
   TablePool pool(m_pool);
+  uint64_t tables_before = pool.available();
   FlushBatch batch;
   walk_leaf_tables(
       m_table.root(), va.value(), va.value() + length,
@@ -438,7 +456,13 @@ Result<uint64_t> UserSpace::unmap(VirtAddr va, uint64_t length) {
         unmap_entries(table, first, last, base / kPageSize, m_frames, batch);
       },
       &pool);
-  batch.flush(m_tlb, m_asid);
+  // A freed table may still be cached as a pointer on the way to its pages,
+  // and sfence.vma with an address covers only leaf entries.
+  if (pool.available() != tables_before) {
+    m_tlb.flush_asid(m_asid);
+  } else {
+    batch.flush(m_tlb, m_asid);
+  }
   return batch.count;
 }
 
@@ -532,13 +556,10 @@ void UserSpace::destroy() {
   // Every table below the root is freed, so the entries need no clearing;
   // only the frames' counts drop.
   TablePool pool(m_pool);
-  FrameTable& frames = m_frames;
   walk_leaf_tables(
       m_table.root(), 0, kUserTop,
       [&](const uint64_t* table, size_t first, size_t last, uint64_t) {
-        for (size_t i = first; i < last; ++i) {
-          if (is_mapped(table[i])) frames.remove_mapping(Pte(table[i]).phys());
-        }
+        release_entries(table, first, last, m_frames);
       },
       &pool);
   // The ASID may go to another space next: leave nothing of this one behind.
