@@ -35,6 +35,28 @@ Reply call_raw(uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs
   return reply;
 }
 
+Reply call_raw(abi::IpcBuffer* buffer, uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs,
+               size_t caps, const uint64_t* cap_cptrs) {
+  // Without a buffer only the four register words travel, and no caps.
+  if (buffer == nullptr && length > abi::kMessageRegistersInCpu) length = abi::kMessageRegistersInCpu;
+  if (buffer == nullptr) caps = 0;
+  if (length > abi::kMaxMessageLength) length = abi::kMaxMessageLength;
+  if (caps > abi::kMaxExtraCaps) caps = abi::kMaxExtraCaps;
+  uint64_t regs[abi::kMessageRegistersInCpu] = {};
+  for (size_t i = 0; i < length; ++i) {
+    if (i < abi::kMessageRegistersInCpu) regs[i] = mrs[i];
+    else buffer->mr[i] = mrs[i];
+  }
+  for (size_t i = 0; i < caps; ++i) buffer->caps[i] = cap_cptrs[i];
+  const auto info = abi::MessageInfo::make(label, length, caps);
+  const SyscallResult r = syscall(abi::Syscall::Call, cptr, info, regs[0], regs[1], regs[2], regs[3]);
+  Reply reply{r.info, {}};
+  size_t n = r.info.length() < abi::kMaxMessageLength ? r.info.length() : abi::kMaxMessageLength;
+  if (buffer == nullptr && n > abi::kMessageRegistersInCpu) n = abi::kMessageRegistersInCpu;
+  for (size_t i = 0; i < n; ++i) reply.mr[i] = i < abi::kMessageRegistersInCpu ? r.mr[i] : buffer->mr[i];
+  return reply;
+}
+
 Result<Reply> invoke(uint64_t cptr, abi::Label label, std::initializer_list<uint64_t> mrs,
                      std::initializer_list<uint64_t> caps) {
   Reply reply = call_raw(cptr, static_cast<uint64_t>(label), mrs.size(), mrs.begin(), caps.size(), caps.begin());
@@ -101,6 +123,11 @@ Result<uint64_t> vspace_unmap(uint64_t vspace, uint64_t va, uint64_t length) {
 
 Status system_shutdown(uint64_t system_control, uint64_t status) {
   return status_of(invoke(system_control, abi::Label::SystemShutdown, {status}));
+}
+
+Result<Reply> vspace_copy_range(uint64_t src_vspace, uint64_t dst_vspace, uint64_t va, uint64_t length,
+                                abi::CopyMode mode) {
+  return invoke(src_vspace, abi::Label::VSpaceCopyRange, {va, length, static_cast<uint64_t>(mode)}, {dst_vspace});
 }
 
 }  // namespace os

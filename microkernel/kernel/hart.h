@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch/riscv/cpu.h"
+
 namespace kern {
 
 inline constexpr size_t kMaxHarts = 8;
@@ -24,6 +26,9 @@ static_assert(offsetof(Hart, kernel_stack_top) == 0, "trap.S: HART_KSTACK");
 
 // Binds the executing hart to slot 0 (the boot hart) and records its id.
 void hart_init_boot(uint64_t hart_id);
-Hart& this_hart();
+
+// The executing hart: tp points at it while in the kernel (trap.S reloads
+// tp on every entry from user mode; hart_init_boot sets it at boot).
+inline Hart& this_hart() { return *static_cast<Hart*>(arch::read_thread_pointer()); }
 
 }  // namespace kern

@@ -7,6 +7,7 @@
 #include "arch/riscv/memlayout.h"
 #include "arch/riscv/sbi.h"
 #include "kernel/console.h"
+#include "kernel/fastpath.h"
 #include "kernel/hart.h"
 #include "kernel/memory.h"
 #include "kernel/panic.h"
@@ -98,6 +99,7 @@ extern "C" [[noreturn]] void kmain(uint64_t hart_id, uint64_t dtb_phys) {
   // Let user mode read cycle, time and instret (bits CY, TM, IR).
   arch::write_scounteren(0b111);
 
+  fastpath_set_enabled(bootarg(g_platform.bootargs, "kernel.fastpath").value_or("1") != "0");
   if (g_platform.plic) irq_init(device_virt(g_platform.plic), hart_id, g_platform.plic_sources);
 
   if (auto test = bootarg(g_platform.bootargs, "ktest")) power_off(run_selftest(*test, g_platform, *layout));

@@ -67,6 +67,8 @@ struct Tcb {
   abi::MessageInfo fault_info; // pending fault message: label, length
   uint64_t fault_mr[6];
 
+  uint64_t satp;               // satp for the bound VSpace (root + ASID), set when it is bound
+
   ThreadCounters counters;
   uint64_t switched_in_instret;
   uint64_t switched_in_cycle;

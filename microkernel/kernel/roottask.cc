@@ -261,6 +261,7 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
   Tcb& tcb = object_of<Tcb>(b.root(uint64_t(BootSlot::RootTcb)).cap);
   TRY(cap_copy(b.root(uint64_t(BootSlot::RootCNode)), tcb_slot(tcb, TcbSlot::CSpace), Rights::All));
   TRY(cap_copy(b.root(uint64_t(BootSlot::RootVSpace)), tcb_slot(tcb, TcbSlot::VSpace), Rights::All));
+  tcb.satp = vspace_satp(b.root(uint64_t(BootSlot::RootVSpace)).cap);
   TRY(cap_copy(b.root(uint64_t(BootSlot::IpcBufferFrame)), tcb_slot(tcb, TcbSlot::IpcBuffer), Rights::All));
   tcb.ipc_buffer_va = abi::kRootIpcBuffer;
   tcb.max_priority = 255;

@@ -5,21 +5,22 @@
 #include "lib/sv39.h"
 
 namespace kern {
+
+namespace detail {
+RunQueue g_run_queue;
+bool g_preempt_current = false;  // the current thread used up its slice or yielded
+}  // namespace detail
+
 namespace {
+
+using detail::g_preempt_current;
+using detail::g_run_queue;
 
 using SatpAsid = BitField<44, 16>;  // satp.ASID (privileged spec, "satp")
 
-RunQueue g_run_queue;
-bool g_preempt_current = false;  // the current thread used up its slice or yielded
 
 Tcb& tcb_of_link(RunLink* link) {
   return *reinterpret_cast<Tcb*>(reinterpret_cast<char*>(link) - offsetof(Tcb, run));
-}
-
-uint64_t satp_of(Tcb& thread) {
-  const Capability& vspace = tcb_slot(thread, TcbSlot::VSpace).cap;
-  const auto& meta = *phys_to_ptr<VSpaceMeta>(vspace.object() + kVSpaceMetaOffset);
-  return sv39::make_satp(vspace.object(), meta.asid);
 }
 
 void account_switch_out(Tcb& thread) {
@@ -35,7 +36,7 @@ void switch_to(Hart& hart, Tcb& next) {
     next.switched_in_cycle = arch::read_cycle();
     hart.current = &next;
   }
-  const uint64_t satp = satp_of(next);
+  const uint64_t satp = next.satp;
   if (satp != hart.current_satp) {
     // Every VSpace has its own ASID, so no flush is needed on a switch,
     // except for ASID 0, which address spaces share once ASIDs run out.
@@ -55,6 +56,12 @@ bool can_run(Tcb& thread) {
 }  // namespace
 
 Tcb* current_thread() { return this_hart().current; }
+
+void switch_and_return(Tcb& next) {
+  Hart& hart = this_hart();
+  switch_to(hart, next);
+  arch::return_to_user(&next.context);
+}
 
 void make_runnable(Tcb& thread) {
   thread.state = ThreadState::Runnable;
@@ -79,6 +86,12 @@ void set_priority(Tcb& thread, uint8_t priority) {
 void schedule_and_return() {
   Hart& hart = this_hart();
   Tcb* current = hart.current;
+  // The common case first: the thread that trapped goes on, nothing else
+  // is ready, its address space is still the loaded one.
+  if (current != nullptr && !g_preempt_current && g_run_queue.empty() && can_run(*current) &&
+      current->satp == hart.current_satp) {
+    arch::return_to_user(&current->context);
+  }
   if (current != nullptr && can_run(*current)) {
     const int highest = g_run_queue.highest_priority();
     const bool someone_better = highest > current->run.priority ||

@@ -26,4 +26,19 @@ void set_priority(Tcb& thread, uint8_t priority);
 // on, wfi) while nothing is runnable.
 [[noreturn]] void schedule_and_return();
 
+namespace detail {
+extern RunQueue g_run_queue;
+extern bool g_preempt_current;
+}  // namespace detail
+
+// For the IPC fast path: true if no queued thread has a priority above
+// `priority` (so running a thread of that priority next is what the
+// scheduler would do), and the current slice has not run out.
+inline bool nothing_runnable_above(uint8_t priority) {
+  return !detail::g_preempt_current &&
+         (detail::g_run_queue.empty() || detail::g_run_queue.highest_priority() <= priority);
+}
+// Switch directly to `next` (runnable, not queued) and leave the kernel.
+[[noreturn]] void switch_and_return(Tcb& next);
+
 }  // namespace kern

@@ -4,8 +4,10 @@
 //                   mr0 IPC-buffer address (page aligned, user half; used
 //                   when cap2 is sent); mr1 fault-endpoint cptr in the
 //                   invoker's CSpace (0: leave as is, ~0: remove)
-//   SetPriority:    mr0 priority, at most the invoker's own max priority;
-//                   it also becomes the thread's max priority
+//   SetPriority:    mr0 priority, mr1 (optional) the thread's new maximum
+//                   priority; both at most the invoker's own maximum. A
+//                   thread may later set priorities up to its maximum
+//                   (its own included), as seL4's MCP works
 //   ReadRegisters:  reply mr0 = pc, mr1..mr31 = x1..x31
 //   WriteRegisters: mr0 = pc, mr1.. = x1.. (as many as sent)
 //   Resume, Suspend
@@ -15,6 +17,7 @@
 #include "kernel/invoke.h"
 #include "kernel/ipc.h"
 #include "kernel/sched.h"
+#include "kernel/vm.h"
 #include "lib/vspace.h"
 
 namespace kern {
@@ -61,7 +64,10 @@ Status configure(Invocation& inv, Tcb& tcb) {
 
   // Checks done; from here nothing fails.
   if (caps[0] != nullptr) rebind(tcb, TcbSlot::CSpace, *caps[0]);
-  if (caps[1] != nullptr) rebind(tcb, TcbSlot::VSpace, *caps[1]);
+  if (caps[1] != nullptr) {
+    rebind(tcb, TcbSlot::VSpace, *caps[1]);
+    tcb.satp = vspace_satp(caps[1]->cap);
+  }
   if (caps[2] != nullptr) {
     rebind(tcb, TcbSlot::IpcBuffer, *caps[2]);
     tcb.ipc_buffer_va = buffer_va;
@@ -73,8 +79,10 @@ Status configure(Invocation& inv, Tcb& tcb) {
 
 Status set_priority_op(Invocation& inv, Tcb& tcb) {
   const uint64_t priority = TRY(inv.mr(0));
-  if (priority > inv.thread().max_priority) return fail(Error::RangeError);
-  tcb.max_priority = static_cast<uint8_t>(priority);
+  auto new_max = inv.mr(1);  // optional
+  const uint64_t limit = inv.thread().max_priority;
+  if (priority > limit || (new_max && *new_max > limit)) return fail(Error::RangeError);
+  if (new_max) tcb.max_priority = static_cast<uint8_t>(*new_max);
   set_priority(tcb, static_cast<uint8_t>(priority));
   return {};
 }

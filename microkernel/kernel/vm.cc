@@ -52,6 +52,10 @@ VSpaceMeta& vspace_meta(const Capability& vspace) {
   return *phys_to_ptr<VSpaceMeta>(vspace.object() + kVSpaceMetaOffset);
 }
 
+uint64_t vspace_satp(const Capability& vspace) {
+  return sv39::make_satp(vspace.object(), vspace_meta(vspace).asid);
+}
+
 UserSpace user_space(const Capability& vspace) {
   static class : public sv39::PhysMemory {
    public:

@@ -22,5 +22,7 @@ PhysAddr kernel_root_phys();
 // The user half of a VSpace object as a UserSpace.
 UserSpace user_space(const Capability& vspace);
 VSpaceMeta& vspace_meta(const Capability& vspace);
+// The satp value that loads this VSpace (root table and ASID).
+uint64_t vspace_satp(const Capability& vspace);
 
 }  // namespace kern

@@ -31,6 +31,11 @@ Result<Reply> invoke(uint64_t cptr, abi::Label label, std::initializer_list<uint
 // The same, raw: any label, any length (the fuzzer and error tests use it).
 Reply call_raw(uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs, size_t caps,
                const uint64_t* cap_cptrs);
+// The same through an explicit IPC buffer, for programs with more than one
+// thread: each thread has its own buffer, and the one set_ipc_buffer() keeps
+// is only the first thread's.
+Reply call_raw(abi::IpcBuffer* buffer, uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs,
+               size_t caps, const uint64_t* cap_cptrs);
 inline abi::Error error_of(const Reply& reply) {
   return reply.info.is_error() ? static_cast<abi::Error>(reply.info.label()) : abi::Error::Ok;
 }
@@ -55,5 +60,8 @@ Status vspace_map(uint64_t vspace, uint64_t va, uint64_t frames_cnode, uint64_t 
                   uint64_t perm);
 Result<uint64_t> vspace_unmap(uint64_t vspace, uint64_t va, uint64_t length);
 Status system_shutdown(uint64_t system_control, uint64_t status);
+// Reply mr0 = pages copied, mr1 = pages made copy-on-write.
+Result<Reply> vspace_copy_range(uint64_t src_vspace, uint64_t dst_vspace, uint64_t va, uint64_t length,
+                                abi::CopyMode mode);
 
 }  // namespace os

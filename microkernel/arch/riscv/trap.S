@@ -30,6 +30,9 @@
 #define SSTATUS_SPP   (1 << 8)
 #define SSTATUS_SPIE  (1 << 5)
 #define SSTATUS_FS    (3 << 13)
+#define SCAUSE_ECALL_U 8
+#define SYSCALL_CALL      1             /* abi::Syscall::Call (static_assert in fastpath.cc) */
+#define SYSCALL_REPLYRECV 2             /* abi::Syscall::ReplyRecv */
 
     .text
     .balign 4
@@ -81,8 +84,22 @@ from_user:                              /* t6 = UserContext*, sscratch = user t6
     li      s0, 0                       /* ends kernel backtraces */
     li      ra, 0
     mv      a0, t6
-    call    user_trap                   /* never returns */
+    /* The IPC fast path (kernel/fastpath.cc) is tried first for Call and
+     * ReplyRecv system calls; it falls back to user_trap itself. */
+    csrr    t0, scause
+    li      t1, SCAUSE_ECALL_U
+    bne     t0, t1, 2f
+    ld      t0, REG(17)(a0)             /* a7: the system call number */
+    li      t1, SYSCALL_CALL
+    beq     t0, t1, 3f
+    li      t1, SYSCALL_REPLYRECV
+    beq     t0, t1, 4f
+2:  call    user_trap                   /* never returns */
 1:  j       1b
+3:  call    fastpath_call_entry         /* never returns */
+    j       1b
+4:  call    fastpath_reply_recv_entry   /* never returns */
+    j       1b
 
 /* return_to_user(UserContext* a0): leave the kernel into the thread whose
  * context a0 is. User mode, interrupts on after sret, no FPU (FS = Off: an

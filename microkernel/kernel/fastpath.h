@@ -1,0 +1,27 @@
+// The IPC fast path: Call and ReplyRecv with a short message (at most the
+// four register words, no capabilities) when the other side is already
+// waiting and nothing of higher priority is ready. It does what the slow
+// path would (same message, same reply links, same counters, same choice
+// of thread) with fewer steps, and switches straight to the other thread.
+// Each function returns only when a condition fails; the slow path then
+// handles the system call from the start, so the fast path never handles
+// an error. bootargs kernel.fastpath=0 turns it off (benchmarks compare).
+#pragma once
+
+#include "kernel/objects.h"
+
+namespace kern {
+
+void fastpath_set_enabled(bool enabled);
+bool fastpath_enabled();
+
+}  // namespace kern
+
+// Called by trap.S for Call and ReplyRecv; they end in user_trap() when the
+// fast path does not apply.
+extern "C" [[noreturn]] void fastpath_call_entry(arch::UserContext* context);
+extern "C" [[noreturn]] void fastpath_reply_recv_entry(arch::UserContext* context);
+
+namespace kern {
+
+}  // namespace kern
