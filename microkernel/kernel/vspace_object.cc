@@ -4,7 +4,9 @@
 //   Map:      mr0 va, mr1 first slot, mr2 count, mr3 MapPerm bits;
 //             cap0 the CNode holding the Frame caps in slots first..first+count-1
 //   Unmap:    mr0 va, mr1 length
-//   Protect:  mr0 va, mr1 length, mr2 MapPerm bits
+//   Protect:  mr0 va, mr1 length, mr2 MapPerm bits; W only for pages that
+//             were mapped writable (IllegalOperation otherwise): the frame
+//             cap's rights stay the limit
 //   CopyRange: invoked: the source; cap0 the destination VSpace; mr0 va,
 //             mr1 length, mr2 CopyMode; reply mr0 pages copied, mr1 pages
 //             made copy-on-write

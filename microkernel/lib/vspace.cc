@@ -51,6 +51,13 @@ constexpr uint64_t kPhysLimit = (Pte::Ppn::get(~uint64_t{0}) + 1) * kPageSize;
 
 constexpr uint64_t kWriteMask = Pte::W::kMask;
 constexpr uint64_t kCowMask = Pte::Rsw::set(0, kPteCowMark);
+constexpr uint64_t kMayWriteMask = Pte::Rsw::set(0, kPteMayWrite);
+
+// A fresh user leaf: writable mappings remember that they may be writable.
+uint64_t user_leaf_bits(PhysAddr frame, Perm perm) {
+  const uint64_t bits = Pte::leaf(frame, perm).raw();
+  return has(perm, Perm::W) ? bits | kMayWriteMask : bits;
+}
 constexpr uint64_t kPermMask = Pte::PermBits::kMask;
 constexpr uint8_t kUserPermBits = static_cast<uint8_t>(Perm::R | Perm::W | Perm::X | Perm::U);
 
@@ -427,7 +434,7 @@ Status UserSpace::map(VirtAddr va, std::span<const PhysAddr> frames, Perm perm) 
   TablePool pool(m_pool);
   if (tables_needed(va, end - start) > pool.available()) return fail(Error::NotEnoughMemory);
 
-  uint64_t leaf_bits = Pte::leaf(PhysAddr(0), perm).raw();
+  uint64_t leaf_bits = user_leaf_bits(PhysAddr(0), perm);
   FrameTable counts = m_frames;  // a copy, as in the per-page loops above
   FlushBatch batch;
   size_t next = 0;
@@ -469,6 +476,17 @@ Result<uint64_t> UserSpace::unmap(VirtAddr va, uint64_t length) {
 Result<uint64_t> UserSpace::protect(VirtAddr va, uint64_t length, Perm perm) {
   TRY(check_user_range(va, length));
   if (!is_valid_user_perm(perm)) return fail(Error::InvalidArgument);
+
+  if (has(perm, Perm::W)) {
+    bool allowed = true;
+    walk_leaf_tables(m_table.root(), va.value(), va.value() + length,
+                     [&](uint64_t* table, size_t first, size_t last, uint64_t) {
+                       for (size_t i = first; i < last; ++i) {
+                         if (Pte(table[i]).valid() && (table[i] & kMayWriteMask) == 0) allowed = false;
+                       }
+                     });
+    if (!allowed) return fail(Error::IllegalOperation);
+  }
 
   // Perm uses the PTE's own bit positions: it is the new PermBits field as is.
   uint64_t perm_bits = static_cast<uint64_t>(perm);
@@ -545,7 +563,7 @@ Result<PhysAddr> UserSpace::replace_page(VirtAddr va, PhysAddr new_frame, Perm p
   Pte old(slot);
   if (!old.is_leaf()) return fail(Error::FailedLookup);
 
-  slot = Pte::leaf(new_frame, perm).raw();
+  slot = user_leaf_bits(new_frame, perm);
   m_frames.add_mapping(new_frame);
   m_frames.remove_mapping(old.phys());
   m_tlb.flush_page(m_asid, va);

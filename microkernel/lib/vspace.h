@@ -29,7 +29,12 @@
 namespace kern {
 
 inline constexpr uint64_t kUserTop = uint64_t{1} << 38;  // 256 GiB
-inline constexpr uint64_t kPteCowMark = 1;              // RSW value for copy-on-write
+inline constexpr uint64_t kPteCowMark = 1;              // RSW bit 0: copy-on-write
+// RSW bit 1: the page was mapped writable (from a frame cap with Write), so
+// Protect may make it writable again (after COW made it read-only, say).
+// Protect grants W to no page without it: the frame cap's rights stay the
+// limit even though Protect names no frame.
+inline constexpr uint64_t kPteMayWrite = 2;
 
 // Table pages reached through the direct map (phys_to_ptr in kmem.h), which is
 // how UserSpace and TablePool reach them: build a UserSpace's PageTable with it.
@@ -115,7 +120,9 @@ class UserSpace {
   // Returns how many pages were unmapped. AlignmentError, RangeError.
   Result<uint64_t> unmap(VirtAddr va, uint64_t length);
   // Set the permissions of every mapped page in the range (holes skipped).
-  // Granting W clears the COW mark. Same errors as map, minus DeleteFirst.
+  // Granting W clears the COW mark; IllegalOperation (and nothing changes)
+  // if W is asked for a page that was never mapped writable. Same errors as
+  // map, minus DeleteFirst.
   Result<uint64_t> protect(VirtAddr va, uint64_t length, sv39::Perm perm);
   // Copy the mappings of [va, va + length) into `dst` at the same addresses.
   // Cow: writable or already-COW pages become read-only + COW on both sides;

@@ -379,7 +379,7 @@ TEST_F(VSpaceTest, ProtectKeepsOrClearsCow) {
   // Granting W clears it.
   EXPECT_EQ(*a->space.protect(VirtAddr(k4K), k4K, kRW), 1u);
   EXPECT_EQ(info(*a, k4K), Info(frame(1), kRW, false, 2));
-  EXPECT_EQ(a->translate(k4K)->rsw, 0u);
+  EXPECT_EQ(a->translate(k4K)->rsw, kPteMayWrite);  // COW mark gone, may-write kept
   EXPECT_EQ(info(*b, k4K), Info(frame(1), kRO, true, 2));  // the other side keeps its mark
   // Unchanged entries are not flushed.
   tlb.clear();
@@ -393,6 +393,31 @@ TEST_F(VSpaceTest, ProtectKeepsOrClearsCow) {
   EXPECT_TRUE(fails_with(a->space.protect(VirtAddr(0), k4K, Perm::R), Error::InvalidArgument));
   EXPECT_EQ(a->space.lookup(VirtAddr(0))->perm, kRX);
   EXPECT_EQ(*a->space.protect(VirtAddr(k1G), k1G, kRO), 0u);
+}
+
+// Protect names no frame, so it must not make writable what the frame cap
+// did not allow: only pages once mapped writable may become writable again.
+TEST_F(VSpaceTest, ProtectGrantsWriteOnlyToPagesMappedWritable) {
+  auto a = make_space(64, 1);
+  auto b = make_space(64, 2);
+  ASSERT_TRUE(a->space.map(VirtAddr(0), frames_from(0, 2), kRO).has_value());
+  ASSERT_TRUE(a->space.map(VirtAddr(2 * k4K), frames_from(2, 2), kRW).has_value());
+  EXPECT_EQ(a->translate(0)->rsw, 0u);
+  EXPECT_EQ(a->translate(2 * k4K)->rsw, kPteMayWrite);
+  // A range with a never-writable page: refused, nothing changes.
+  EXPECT_TRUE(fails_with(a->space.protect(VirtAddr(0), 4 * k4K, kRW), Error::IllegalOperation));
+  EXPECT_EQ(a->space.lookup(VirtAddr(0))->perm, kRO);
+  EXPECT_EQ(a->space.lookup(VirtAddr(2 * k4K))->perm, kRW);
+  // Down to read-only and back up is fine for the writable pages.
+  EXPECT_EQ(*a->space.protect(VirtAddr(2 * k4K), 2 * k4K, kRO), 2u);
+  EXPECT_EQ(*a->space.protect(VirtAddr(2 * k4K), 2 * k4K, kRW), 2u);
+  // COW copies keep the right on both sides; Share copies it as it is.
+  ASSERT_TRUE(a->space.copy_range(b->space, VirtAddr(0), 4 * k4K, CopyMode::Cow).has_value());
+  EXPECT_EQ(*b->space.protect(VirtAddr(2 * k4K), k4K, kRW), 1u);
+  EXPECT_TRUE(fails_with(b->space.protect(VirtAddr(0), k4K, kRW), Error::IllegalOperation));
+  // replace_page with a writable mapping grants it.
+  EXPECT_EQ(b->space.replace_page(VirtAddr(0), frame(9), kRO), frame(0));
+  EXPECT_TRUE(fails_with(b->space.protect(VirtAddr(0), k4K, kRW), Error::IllegalOperation));
 }
 
 TEST_F(VSpaceTest, ReplacePage) {
@@ -432,7 +457,7 @@ TEST_F(VSpaceTest, CopyCowMakesBothSidesReadOnly) {
     for (uint64_t i = 0; i < 2; ++i) EXPECT_EQ(info(*s, 0x1'0000 + i * k4K), Info(frame(i), kRX, false, 2));
     for (uint64_t i = 0; i < 3; ++i) {
       EXPECT_EQ(info(*s, 0x2'0000 + i * k4K), Info(frame(2 + i), kRO, true, 2));
-      EXPECT_EQ(s->translate(0x2'0000 + i * k4K)->rsw, kPteCowMark);
+      EXPECT_EQ(s->translate(0x2'0000 + i * k4K)->rsw, kPteCowMark | kPteMayWrite);
     }
     EXPECT_EQ(info(*s, 0x3'0000), Info(frame(5), kRX, true, 2));
   }
@@ -546,6 +571,7 @@ struct RefPage {
   PhysAddr frame;
   Perm perm;
   bool cow;
+  bool may_write;  // mapped writable once: protect may grant W
   bool operator==(const RefPage&) const = default;
 };
 using RefSpace = std::map<uint64_t, RefPage>;
@@ -606,7 +632,7 @@ TEST_F(VSpaceTest, RandomAgainstReferenceModel) {
           break;
         }
         RefSpace after = ref[si];
-        for (uint64_t i = 0; i < pages; ++i) after[va + i * k4K] = {f[i], perm, false};
+        for (uint64_t i = 0; i < pages; ++i) after[va + i * k4K] = {f[i], perm, false, has(perm, Perm::W)};
         ASSERT_TRUE(fits(si, after) ? result.has_value() : fails_with(result, Error::NotEnoughMemory)) << step;
         if (result) ref[si] = after;
         break;
@@ -618,7 +644,16 @@ TEST_F(VSpaceTest, RandomAgainstReferenceModel) {
         break;
       }
       case 7: case 8: {
-        ASSERT_TRUE(space.protect(VirtAddr(va), pages * k4K, perm).has_value()) << step;
+        bool allowed = true;
+        for (auto it = ref[si].lower_bound(va); it != ref[si].lower_bound(end); ++it) {
+          if (has(perm, Perm::W) && !it->second.may_write) allowed = false;
+        }
+        Result<uint64_t> result = space.protect(VirtAddr(va), pages * k4K, perm);
+        if (!allowed) {
+          ASSERT_TRUE(fails_with(result, Error::IllegalOperation)) << step;
+          break;
+        }
+        ASSERT_TRUE(result.has_value()) << step;
         for (auto it = ref[si].lower_bound(va); it != ref[si].lower_bound(end); ++it) {
           it->second.perm = perm;
           if (has(perm, Perm::W)) it->second.cow = false;
@@ -658,7 +693,7 @@ TEST_F(VSpaceTest, RandomAgainstReferenceModel) {
         auto it = ref[si].find(va);
         ASSERT_TRUE(it == ref[si].end() ? fails_with(result, Error::FailedLookup)
                                          : testing::AssertionResult(result == it->second.frame)) << step;
-        if (result) it->second = {f, perm, false};
+        if (result) it->second = {f, perm, false, has(perm, Perm::W)};
         break;
       }
       default:
@@ -677,9 +712,13 @@ TEST_F(VSpaceTest, RandomAgainstReferenceModel) {
         std::optional<RefPage> want = find(ref[i], at);
         Result<PageInfo> got = spaces[i]->space.lookup(VirtAddr(at));
         auto walked = spaces[i]->translate(at);
-        ASSERT_EQ(got ? std::optional(RefPage{got->frame, got->perm, got->cow}) : std::nullopt, want)
+        // lookup does not report may-write; the walk below checks it.
+        ASSERT_EQ(got ? std::optional(RefPage{got->frame, got->perm, got->cow, want && want->may_write}) : std::nullopt,
+                  want)
             << step << " space " << i << " va " << std::hex << at;
-        ASSERT_EQ(walked ? std::optional(RefPage{walked->pa, walked->perm, walked->rsw == kPteCowMark}) : std::nullopt,
+        ASSERT_EQ(walked ? std::optional(RefPage{walked->pa, walked->perm, (walked->rsw & kPteCowMark) != 0,
+                                                 (walked->rsw & kPteMayWrite) != 0})
+                         : std::nullopt,
                   want) << step << " space " << i << " va " << std::hex << at;
         if (want) ++counts[want->frame];
         if (find(before[i], at) != want) {
