@@ -8,8 +8,6 @@
 #include "kernel/hart.h"
 #include "kernel/sched.h"
 
-extern "C" [[noreturn]] void user_trap(arch::UserContext* context);
-
 namespace kern {
 namespace {
 
@@ -56,8 +54,8 @@ using SatpAsid = BitField<44, 16>;
 }
 
 // What switch_to in sched.cc does, inlined: account the outgoing thread,
-// make `next` current, load its address space, leave.
-[[gnu::always_inline]] [[noreturn]] inline void switch_now(Hart& hart, Tcb& from, Tcb& next) {
+// make `next` current, load its address space; trap.S then leaves.
+[[gnu::always_inline]] inline arch::UserContext* switch_now(Hart& hart, Tcb& from, Tcb& next) {
   const uint64_t instret = arch::read_instret();
   const uint64_t cycle = arch::read_cycle();
   from.counters[abi::Counter::Instructions] += instret - from.switched_in_instret;
@@ -71,7 +69,7 @@ using SatpAsid = BitField<44, 16>;
     if (SatpAsid::get(next.satp) == 0 || SatpAsid::get(hart.current_satp) == 0) arch::sfence_vma_all();
     hart.current_satp = next.satp;
   }
-  arch::return_to_user(&next.context);
+  return &next.context;
 }
 
 }  // namespace
@@ -83,7 +81,7 @@ bool fastpath_enabled() { return g_enabled; }
 
 using namespace kern;
 
-extern "C" [[noreturn]] void fastpath_call_entry(arch::UserContext* context) {
+extern "C" arch::UserContext* fastpath_call(arch::UserContext* context) {
   Tcb& caller = tcb_of_context(context);
   const MessageInfo info{caller.context.regs[kA1]};
   uint64_t badge = 0;
@@ -93,7 +91,7 @@ extern "C" [[noreturn]] void fastpath_call_entry(arch::UserContext* context) {
       (ep = endpoint_at(caller, caller.context.regs[kA0], Rights::Write, &badge)) == nullptr ||
       ep->queue != Endpoint::Queue::Receivers || !can_run(*(receiver = ep->head)) ||
       !nothing_runnable_above(receiver->run.priority)) {
-    user_trap(context);
+    return nullptr;
   }
   caller.context.pc += 4;
   ++caller.counters[abi::Counter::Syscalls];
@@ -120,10 +118,10 @@ extern "C" [[noreturn]] void fastpath_call_entry(arch::UserContext* context) {
   receiver->state = ThreadState::Runnable;
   ++caller.counters[abi::Counter::IpcSent];
   ++receiver->counters[abi::Counter::IpcReceived];
-  switch_now(this_hart(), caller, *receiver);
+  return switch_now(this_hart(), caller, *receiver);
 }
 
-extern "C" [[noreturn]] void fastpath_reply_recv_entry(arch::UserContext* context) {
+extern "C" arch::UserContext* fastpath_reply_recv(arch::UserContext* context) {
   Tcb& server = tcb_of_context(context);
   const MessageInfo info{server.context.regs[kA1]};
   Tcb* caller = server.reply_to;
@@ -133,7 +131,7 @@ extern "C" [[noreturn]] void fastpath_reply_recv_entry(arch::UserContext* contex
       server.reply_is_fault || !can_run(*caller) ||
       (ep = endpoint_at(server, server.context.regs[kA0], Rights::Read, &badge)) == nullptr ||
       ep->queue == Endpoint::Queue::Senders || !nothing_runnable_above(caller->run.priority)) {
-    user_trap(context);
+    return nullptr;
   }
   server.context.pc += 4;
   ++server.counters[abi::Counter::Syscalls];
@@ -157,5 +155,5 @@ extern "C" [[noreturn]] void fastpath_reply_recv_entry(arch::UserContext* contex
   ep->queue = Endpoint::Queue::Receivers;
   server.blocked_on = ptr_to_phys(ep);
   server.state = ThreadState::BlockedOnReceive;
-  switch_now(this_hart(), server, *caller);
+  return switch_now(this_hart(), server, *caller);
 }

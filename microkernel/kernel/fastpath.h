@@ -17,10 +17,13 @@ bool fastpath_enabled();
 
 }  // namespace kern
 
-// Called by trap.S for Call and ReplyRecv; they end in user_trap() when the
-// fast path does not apply.
-extern "C" [[noreturn]] void fastpath_call_entry(arch::UserContext* context);
-extern "C" [[noreturn]] void fastpath_reply_recv_entry(arch::UserContext* context);
+// Called by trap.S for Call and ReplyRecv with the trapping thread's saved
+// context. They return the context of the thread to leave into (trap.S
+// then does), or null when the fast path does not apply, having changed
+// nothing (trap.S then runs the slow path, user_trap). Leaf functions: no
+// calls, so no registers to save.
+extern "C" arch::UserContext* fastpath_call(arch::UserContext* context);
+extern "C" arch::UserContext* fastpath_reply_recv(arch::UserContext* context);
 
 namespace kern {
 

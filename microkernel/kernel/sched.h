@@ -34,10 +34,12 @@ extern bool g_preempt_current;
 // For the IPC fast path: true if no queued thread has a priority above
 // `priority` (so running a thread of that priority next is what the
 // scheduler would do), and the current slice has not run out.
-inline bool nothing_runnable_above(uint8_t priority) {
+[[gnu::always_inline]] inline bool nothing_runnable_above(uint8_t priority) {
   return !detail::g_preempt_current &&
          (detail::g_run_queue.empty() || detail::g_run_queue.highest_priority() <= priority);
 }
+// The run queue, read-only, for the invariant checker (invariants.cc).
+inline const RunQueue& run_queue() { return detail::g_run_queue; }
 // Switch directly to `next` (runnable, not queued) and leave the kernel.
 [[noreturn]] void switch_and_return(Tcb& next);
 

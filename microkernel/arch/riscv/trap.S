@@ -96,10 +96,19 @@ from_user:                              /* t6 = UserContext*, sscratch = user t6
     beq     t0, t1, 4f
 2:  call    user_trap                   /* never returns */
 1:  j       1b
-3:  call    fastpath_call_entry         /* never returns */
-    j       1b
-4:  call    fastpath_reply_recv_entry   /* never returns */
-    j       1b
+    /* The fast path returns the context to leave into, or 0 when it does
+     * not apply; then the slow path starts over from the saved context. */
+3:  mv      s1, a0
+    call    fastpath_call
+    bnez    a0, 5f
+    mv      a0, s1
+    j       2b
+4:  mv      s1, a0
+    call    fastpath_reply_recv
+    bnez    a0, 5f
+    mv      a0, s1
+    j       2b
+5:  j       return_to_user
 
 /* return_to_user(UserContext* a0): leave the kernel into the thread whose
  * context a0 is. User mode, interrupts on after sret, no FPU (FS = Off: an
