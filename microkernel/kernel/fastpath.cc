@@ -90,7 +90,7 @@ extern "C" arch::UserContext* fastpath_call(arch::UserContext* context) {
   if (!g_enabled || info.length() > abi::kMessageRegistersInCpu || info.extra_caps() != 0 ||
       (ep = endpoint_at(caller, caller.context.regs[kA0], Rights::Write, &badge)) == nullptr ||
       ep->queue != Endpoint::Queue::Receivers || !can_run(*(receiver = ep->head)) ||
-      !nothing_runnable_above(receiver->run.priority)) {
+      !nothing_runnable_at_or_above(receiver->run.priority)) {
     return nullptr;
   }
   caller.context.pc += 4;
@@ -130,7 +130,7 @@ extern "C" arch::UserContext* fastpath_reply_recv(arch::UserContext* context) {
   if (!g_enabled || info.length() > abi::kMessageRegistersInCpu || info.extra_caps() != 0 || caller == nullptr ||
       server.reply_is_fault || !can_run(*caller) ||
       (ep = endpoint_at(server, server.context.regs[kA0], Rights::Read, &badge)) == nullptr ||
-      ep->queue == Endpoint::Queue::Senders || !nothing_runnable_above(caller->run.priority)) {
+      ep->queue == Endpoint::Queue::Senders || !nothing_runnable_at_or_above(caller->run.priority)) {
     return nullptr;
   }
   server.context.pc += 4;

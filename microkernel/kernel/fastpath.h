@@ -3,9 +3,8 @@
 // waiting and nothing of higher priority is ready. It does what the slow
 // path would (same message, same reply links, same counters, same choice
 // of thread) with fewer steps, and switches straight to the other thread.
-// Each function returns only when a condition fails; the slow path then
-// handles the system call from the start, so the fast path never handles
-// an error. bootargs kernel.fastpath=0 turns it off (benchmarks compare).
+// When a condition fails it changes nothing and the slow path handles the
+// system call from the start, so the fast path never handles an error. bootargs kernel.fastpath=0 turns it off (benchmarks compare).
 #pragma once
 
 #include "kernel/objects.h"

@@ -31,12 +31,13 @@ extern RunQueue g_run_queue;
 extern bool g_preempt_current;
 }  // namespace detail
 
-// For the IPC fast path: true if no queued thread has a priority above
-// `priority` (so running a thread of that priority next is what the
-// scheduler would do), and the current slice has not run out.
-[[gnu::always_inline]] inline bool nothing_runnable_above(uint8_t priority) {
+// For the IPC fast path: true if no queued thread has `priority` or more,
+// and the current slice has not run out. Then the slow path, which would
+// queue the woken thread behind any others of its priority, would pick it
+// next too: the fast path makes the same choice.
+[[gnu::always_inline]] inline bool nothing_runnable_at_or_above(uint8_t priority) {
   return !detail::g_preempt_current &&
-         (detail::g_run_queue.empty() || detail::g_run_queue.highest_priority() <= priority);
+         (detail::g_run_queue.empty() || detail::g_run_queue.highest_priority() < priority);
 }
 // The run queue, read-only, for the invariant checker (invariants.cc).
 inline const RunQueue& run_queue() { return detail::g_run_queue; }
