@@ -276,7 +276,9 @@ void cancel_ipc(Tcb& thread) {
 
 void endpoint_destroyed(Endpoint& ep) {
   while (Tcb* t = queue_pop(ep)) {
-    set_error(*t, Error::InvalidCapability);
+    // A queued fault is no system call: the thread's registers are its own
+    // and it simply retries the faulting instruction.
+    if (!t->fault_pending) set_error(*t, Error::InvalidCapability);
     t->fault_pending = false;
     make_runnable(*t);
   }

@@ -48,6 +48,7 @@ void destroy_tcb(Tcb& tcb) {
 void destroy_vspace(const Capability& cap) {
   VSpaceMeta& meta = vspace_meta(cap);
   user_space(cap).destroy();
+  pool_detach(cap.object());
   if (meta.asid != 0) {
     arch::sfence_vma_asid(meta.asid);
     asid_allocator().free(meta.asid);
@@ -105,7 +106,8 @@ class KernelObjectHooks final : public ObjectHooks {
         entry.dying = 0;
         return;
       }
-      default: return;  // CNode (already emptied), Frame, Untyped: nothing to release
+      case ObjectType::Untyped: return pool_untyped_deleted(cap);  // a VSpace's table pool?
+      default: return;  // CNode (already emptied), Frame: nothing to release
     }
   }
 

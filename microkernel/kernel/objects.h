@@ -97,6 +97,11 @@ struct VSpaceMeta {
   TablePoolState pool;
   uint16_t asid;
   Slot pool_slot;   // the Untyped moved in with VSpaceSetTablePool (keeps the memory accounted)
+  // Every VSpace with a table pool is on one list (vm.cc), so that when the
+  // pool's Untyped is deleted from outside (a revoke of its parent) the
+  // tables in its memory can be found and torn down.
+  VSpaceMeta* pool_next;
+  VSpaceMeta* pool_prev;
 };
 inline constexpr uint64_t kVSpaceMetaOffset = kPageSize;
 

@@ -185,6 +185,7 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
     TRY(cap_move(pool_tmp, meta.pool_slot));
     meta.pool.base = meta.pool_slot.cap.object();
     meta.pool.size = uint64_t{1} << kTablePoolBits;
+    pool_attach(b.root(uint64_t(BootSlot::RootVSpace)).cap.object());
   }
 
   auto* info = phys_to_ptr<abi::BootInfo>(b.root(uint64_t(BootSlot::BootInfoFrame)).cap.object());

@@ -53,6 +53,16 @@ bool can_run(Tcb& thread) {
          !tcb_slot(thread, TcbSlot::CSpace).empty();
 }
 
+// A Runnable thread whose CSpace or VSpace binding was deleted (revoking
+// the object's ancestor deletes the binding copy) cannot run: it becomes
+// Inactive, as if suspended. Left Runnable but out of the queue it would
+// never run again, not even after a new binding and TcbResume (which only
+// wakes Inactive threads). Found by the fuzzer (user/fuzz): the invariant
+// checker saw a Runnable thread in no run queue.
+void drop_unrunnable(Tcb& thread) {
+  if (thread.state == ThreadState::Runnable) thread.state = ThreadState::Inactive;
+}
+
 }  // namespace
 
 Tcb* current_thread() { return this_hart().current; }
@@ -92,6 +102,7 @@ void schedule_and_return() {
       current->satp == hart.current_satp) {
     arch::return_to_user(&current->context);
   }
+  if (current != nullptr && !can_run(*current)) drop_unrunnable(*current);
   if (current != nullptr && can_run(*current)) {
     const int highest = g_run_queue.highest_priority();
     const bool someone_better = highest > current->run.priority ||
@@ -112,7 +123,10 @@ void schedule_and_return() {
     while (RunLink* link = g_run_queue.peek_highest()) {
       Tcb& next = tcb_of_link(link);
       g_run_queue.remove(*link);
-      if (!can_run(next)) continue;  // lost its CSpace or VSpace while queued
+      if (!can_run(next)) {  // lost its CSpace or VSpace while queued
+        drop_unrunnable(next);
+        continue;
+      }
       switch_to(hart, next);
       arch::return_to_user(&next.context);
     }

@@ -3,6 +3,7 @@
 // ends by scheduling and leaving the kernel.
 #include "arch/riscv/cpu.h"
 #include "kernel/console.h"
+#include "kernel/invariants.h"
 #include "kernel/invoke.h"
 #include "kernel/ipc.h"
 #include "kernel/irq.h"
@@ -78,6 +79,7 @@ void handle_syscall(Tcb& thread) {
       return set_result(thread, MessageInfo{});
     case Syscall::Null:  // does nothing: measures kernel entry and exit
       return set_result(thread, MessageInfo{});
+    case Syscall::DebugCheckInvariants: return debug_check_invariants(thread);
     case Syscall::DebugPutChar: {
       const char c = static_cast<char>(cptr & 0xff);
       console_write({&c, 1});

@@ -44,7 +44,8 @@ Status configure(Invocation& inv, Tcb& tcb) {
   uint64_t buffer_va = tcb.ipc_buffer_va;
   if (caps[2] != nullptr) {
     buffer_va = TRY(inv.mr(0));
-    if (!is_aligned(buffer_va, kPageSize) || buffer_va >= kUserTop) return fail(Error::AlignmentError);
+    if (!is_aligned(buffer_va, kPageSize)) return fail(Error::AlignmentError);
+    if (buffer_va >= kUserTop) return fail(Error::RangeError);  // as VSpaceMap: outside the user half
     if (!abi::has(caps[2]->cap.rights(), Rights::Read | Rights::Write)) return fail(Error::IllegalOperation);
   }
   Slot* fault_ep = nullptr;
@@ -101,6 +102,26 @@ Status write_registers(Invocation& inv, Tcb& tcb) {
   return {};
 }
 
+// True if the thread is blocked inside a system call (Send, Call, Recv,
+// ReplyRecv, a notification wait) rather than waiting for its fault to be
+// handled. Such a call is restarted when the thread is resumed after a
+// Suspend, as in seL4: its pc goes back to the ecall (the kernel moved it
+// past the ecall on entry) and its argument registers are still intact,
+// because a blocked call writes them only when it completes. A faulted
+// thread's pc is already at the faulting instruction.
+// FIXME: a thread whose Call lost its replier (the replier was suspended,
+// or took another Call first) cannot be told from one whose fault reply was
+// lost; it is not restarted and resumes after its ecall.
+bool blocked_in_syscall(const Tcb& tcb) {
+  switch (tcb.state) {
+    case ThreadState::BlockedOnSend: return !tcb.fault_pending;
+    case ThreadState::BlockedOnReceive:
+    case ThreadState::BlockedOnNotification: return true;
+    case ThreadState::BlockedOnReply: return tcb.reply_from != nullptr && !tcb.reply_from->reply_is_fault;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 Status invoke_tcb(Invocation& inv) {
@@ -138,10 +159,13 @@ Status invoke_tcb(Invocation& inv) {
       }
       if (tcb.state == ThreadState::Inactive) make_runnable(tcb);
       return {};
-    case abi::Label::TcbSuspend:
+    case abi::Label::TcbSuspend: {
+      const bool restart = blocked_in_syscall(tcb);
       cancel_ipc(tcb);
       make_blocked(tcb, ThreadState::Inactive);
+      if (restart) tcb.context.pc -= 4;  // ecall is 4 bytes (no compressed form)
       return {};
+    }
     default:
       return fail(Error::IllegalOperation);
   }

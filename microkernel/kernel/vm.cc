@@ -21,7 +21,45 @@ uint64_t g_asid_bitmap[kAsids / 64];
 SfenceFlusher g_tlb;
 PhysAddr g_kernel_root;
 
+VSpaceMeta* g_pools = nullptr;  // VSpaces with an attached table pool
+
+VSpaceMeta& meta_at(PhysAddr vspace) { return *phys_to_ptr<VSpaceMeta>(vspace + kVSpaceMetaOffset); }
+bool is_listed(const VSpaceMeta& meta) { return g_pools == &meta || meta.pool_prev != nullptr; }
+
+void unlink_pool(VSpaceMeta& meta) {
+  if (!is_listed(meta)) return;
+  if (meta.pool_prev != nullptr) meta.pool_prev->pool_next = meta.pool_next;
+  else g_pools = meta.pool_next;
+  if (meta.pool_next != nullptr) meta.pool_next->pool_prev = meta.pool_prev;
+  meta.pool_next = meta.pool_prev = nullptr;
+}
+
 }  // namespace
+
+void pool_attach(PhysAddr vspace) {
+  VSpaceMeta& meta = meta_at(vspace);
+  if (is_listed(meta)) return;
+  meta.pool_prev = nullptr;
+  meta.pool_next = g_pools;
+  if (g_pools != nullptr) g_pools->pool_prev = &meta;
+  g_pools = &meta;
+}
+
+void pool_untyped_deleted(const Capability& untyped) {
+  const uint64_t size = uint64_t{1} << untyped.untyped_size_bits();
+  for (VSpaceMeta* meta = g_pools; meta != nullptr; meta = meta->pool_next) {
+    if (meta->pool.base != untyped.object() || meta->pool.size != size) continue;
+    // Unmap everything (dropping the frames' counts) and give the tables
+    // back to the pool while its memory is still intact, then forget it.
+    const PhysAddr vspace = ptr_to_phys(meta) - kVSpaceMetaOffset;
+    user_space(Capability::make(ObjectType::VSpace, vspace, Rights::All)).destroy();
+    meta->pool = TablePoolState{};
+    unlink_pool(*meta);
+    return;
+  }
+}
+
+void pool_detach(PhysAddr vspace) { unlink_pool(meta_at(vspace)); }
 
 Status vm_init(const PlatformInfo& platform, PhysAddr kernel_root) {
   g_kernel_root = kernel_root;

@@ -1,6 +1,9 @@
 // VSpace and Frame invocations: the mechanism behind the pager.
-//   SetTablePool: cap0 an Untyped with no children, moved into the VSpace:
-//                 its memory pays for this address space's page tables
+//   SetTablePool: cap0 an Untyped with no children and no frame of it
+//                 still mapped (IllegalOperation), moved into the VSpace:
+//                 its memory pays for this address space's page tables.
+//                 Revoking an ancestor of that Untyped deletes it, and with
+//                 it every table and mapping of the VSpace (vm.h)
 //   Map:      mr0 va, mr1 first slot, mr2 count, mr3 MapPerm bits;
 //             cap0 the CNode holding the Frame caps in slots first..first+count-1
 //   Unmap:    mr0 va, mr1 length
@@ -61,10 +64,15 @@ Status set_table_pool(Invocation& inv) {
   if (!meta.pool_slot.empty()) return fail(Error::DeleteFirst);
   const uint64_t size = uint64_t{1} << untyped->cap.untyped_size_bits();
   if (size < kPageSize) return fail(Error::InvalidArgument);
+  // No children, but a frame once made from it may still be mapped: as
+  // page-table memory, that mapping would let user space write PTEs. Its
+  // memory is not free yet (the rule can_reset_untyped applies to retype).
+  if (frame_table().any_mapped(untyped->cap.object(), size)) return fail(Error::IllegalOperation);
   TRY(cap_move(*untyped, meta.pool_slot));
   meta.pool = TablePoolState{};
   meta.pool.base = meta.pool_slot.cap.object();
   meta.pool.size = size;
+  pool_attach(inv.cap().object());
   return {};
 }
 

@@ -17,8 +17,10 @@ backtrace is symbolized (scripts/symbolize.py) and printed, and
 import argparse
 import os
 import re
+import select
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -34,6 +36,8 @@ def run(args):
     initrd = None if args.no_initrd else (args.initrd or qemu.default_initrd(args.kernel))
     cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, initrd=initrd)
     print("$ " + " ".join(cmd), flush=True)
+    if args.input is not None:
+        return run_with_input(cmd, args)
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=args.timeout)
@@ -43,6 +47,42 @@ def run(args):
         output = (e.stdout or b"").decode(errors="replace")
         status = None
     return output, status
+
+
+def run_with_input(cmd, args):
+    """Like run(), but types args.input on QEMU's stdin (the console UART)
+    once the output matches args.input_after (at once without it)."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    trigger = re.compile(args.input_after, re.MULTILINE) if args.input_after else None
+    deadline = time.monotonic() + args.timeout
+    output = bytearray()
+    sent = False
+    fd = proc.stdout.fileno()
+    while True:
+        if not sent and (trigger is None or trigger.search(output.decode(errors="replace"))):
+            proc.stdin.write(args.input.encode())
+            proc.stdin.flush()
+            sent = True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            proc.kill()
+            proc.wait()
+            return output.decode(errors="replace"), None
+        ready, _, _ = select.select([fd], [], [], min(remaining, 0.2))
+        if not ready:
+            continue
+        chunk = os.read(fd, 4096)
+        if not chunk:  # QEMU closed its output: it has exited
+            break
+        output += chunk
+    try:
+        status = proc.wait(timeout=max(deadline - time.monotonic(), 1))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        status = None
+    proc.stdin.close()
+    return output.decode(errors="replace"), status
 
 
 def judge(args, output, status):
@@ -58,6 +98,8 @@ def judge(args, output, status):
     for pattern in args.expect:
         if not re.search(pattern, output, re.MULTILINE):
             failures.append(f"missing output matching {pattern!r}")
+    if args.input is not None and args.input_after and not re.search(args.input_after, output, re.MULTILINE):
+        failures.append(f"input never typed: no output matching {args.input_after!r}")
     for pattern in args.reject:
         if re.search(pattern, output, re.MULTILINE):
             failures.append(f"unexpected output matching {pattern!r}")
@@ -96,6 +138,8 @@ def main():
     parser.add_argument("--reject", action="append", default=[], help="regex that must not appear")
     parser.add_argument("--expect-symbol", action="append", default=[],
                         help="regex that must appear in the symbolized backtrace")
+    parser.add_argument("--input", help="text to type on QEMU's stdin, the console (default: stdin is empty)")
+    parser.add_argument("--input-after", help="regex: type --input once the output matches it")
     args = parser.parse_args()
 
     output, status = run(args)
