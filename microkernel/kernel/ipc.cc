@@ -158,7 +158,9 @@ void endpoint_send(Tcb& sender, const Capability& cap, MessageInfo info, bool bl
   sender.send_badge = cap.badge();
   sender.send_is_call = is_call;
   sender.send_can_grant = can_grant;
-  reg(sender, Reg::A1) = info.raw;
+  // A fault's message is in fault_info, not in the registers the thread
+  // resumes with.
+  if (!sender.fault_pending) reg(sender, Reg::A1) = info.raw;
   ep.queue = Endpoint::Queue::Senders;
   queue_append(ep, sender);
   sender.blocked_on = cap.object();
@@ -195,6 +197,7 @@ void reply(Tcb& replier, MessageInfo info) {
     // leaves it suspended.
     replier.reply_is_fault = false;
     ++replier.counters[abi::Counter::IpcSent];
+    ++caller->counters[abi::Counter::IpcReceived];
     if (info.label() != 0) {
       caller->state = ThreadState::Inactive;
       return;

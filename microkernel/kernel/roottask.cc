@@ -7,6 +7,7 @@
 #include "kernel/console.h"
 #include "kernel/hart.h"
 #include "kernel/invoke.h"
+#include "kernel/irq.h"
 #include "kernel/memory.h"
 #include "kernel/sched.h"
 #include "kernel/vm.h"
@@ -219,10 +220,11 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
     info->archive_va = abi::kRootArchive + (initrd.base - start);
     info->archive_size = initrd.size;
   }
-  // Devices the root task may drive, as device untyped.
-  for (const auto& device : {platform.uart, platform.plic}) {
-    if (!device) continue;
-    TRY(add_untyped_range(b, device->mmio.base.align_down(kPageSize), device->mmio.end().align_up(kPageSize), true));
+  // Devices the root task may drive, as device untyped: the UART. The PLIC
+  // stays the kernel's (user space gets interrupts through IrqHandler caps).
+  if (platform.uart) {
+    TRY(add_untyped_range(b, platform.uart->mmio.base.align_down(kPageSize),
+                          platform.uart->mmio.end().align_up(kPageSize), true));
   }
 
   // Control caps: no memory behind them.
@@ -251,7 +253,7 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
     info->uart_irq = platform.uart->irq;
   }
   if (platform.plic) info->plic_paddr = platform.plic->mmio.base.value();
-  info->irq_sources = platform.plic_sources;
+  info->irq_sources = irq_source_count();  // what IrqControlGet accepts (the kernel's table may be smaller)
   info->timebase_frequency = platform.timebase_frequency;
   info->hart_id = this_hart().id;
   const size_t n = platform.bootargs.size() < sizeof(info->bootargs) - 1 ? platform.bootargs.size()

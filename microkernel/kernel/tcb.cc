@@ -25,11 +25,23 @@ namespace {
 
 constexpr uint64_t kRemoveFaultEndpoint = ~uint64_t{0};
 
-void rebind(Tcb& tcb, TcbSlot which, Slot& source) {
+// Old bindings wait here until every new one is in place: deleting an old
+// binding may destroy its object (it was the last cap to a CNode, say), and
+// that must not empty a slot a new binding is still to be copied from. The
+// kernel runs one invocation at a time, so one set of slots serves.
+Slot g_retired[static_cast<size_t>(TcbSlot::Count)];
+
+// Replace a binding (or remove it, with no source). cap_move and cap_copy
+// cannot fail here: the retired slot is empty, the binding is empty after
+// the move, and the source's type and depth were checked.
+void rebind(Tcb& tcb, TcbSlot which, Slot* source) {
   Slot& binding = tcb_slot(tcb, which);
-  cap_delete(binding, object_hooks());
-  // cap_copy cannot fail here: the binding is empty and the checks passed.
-  (void)cap_copy(source, binding, Rights::All);
+  if (!binding.empty()) (void)cap_move(binding, g_retired[static_cast<size_t>(which)]);
+  if (source != nullptr) (void)cap_copy(*source, binding, Rights::All);
+}
+
+void delete_retired_bindings() {
+  for (Slot& slot : g_retired) cap_delete(slot, object_hooks());
 }
 
 Status configure(Invocation& inv, Tcb& tcb) {
@@ -60,21 +72,22 @@ Status configure(Invocation& inv, Tcb& tcb) {
       if (fault_ep->empty()) return fail(Error::FailedLookup);
       if (fault_ep->cap.type() != ObjectType::Endpoint) return fail(Error::InvalidCapability);
       if (!abi::has(fault_ep->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+      if (fault_ep->depth() >= kMaxDepth) return fail(Error::RangeError);
     }
   }
 
   // Checks done; from here nothing fails.
-  if (caps[0] != nullptr) rebind(tcb, TcbSlot::CSpace, *caps[0]);
+  if (caps[0] != nullptr) rebind(tcb, TcbSlot::CSpace, caps[0]);
   if (caps[1] != nullptr) {
-    rebind(tcb, TcbSlot::VSpace, *caps[1]);
+    rebind(tcb, TcbSlot::VSpace, caps[1]);
     tcb.satp = vspace_satp(caps[1]->cap);
   }
   if (caps[2] != nullptr) {
-    rebind(tcb, TcbSlot::IpcBuffer, *caps[2]);
+    rebind(tcb, TcbSlot::IpcBuffer, caps[2]);
     tcb.ipc_buffer_va = buffer_va;
   }
-  if (fault_ep != nullptr) rebind(tcb, TcbSlot::FaultEndpoint, *fault_ep);
-  if (remove_fault_ep) cap_delete(tcb_slot(tcb, TcbSlot::FaultEndpoint), object_hooks());
+  if (fault_ep != nullptr || remove_fault_ep) rebind(tcb, TcbSlot::FaultEndpoint, fault_ep);
+  delete_retired_bindings();
   return {};
 }
 

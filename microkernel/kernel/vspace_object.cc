@@ -37,6 +37,8 @@ Result<Perm> user_perm(uint64_t bits, const Capability* frame) {
   if (bits & uint64_t(abi::MapPerm::Read)) perm = perm | Perm::R;
   if (bits & uint64_t(abi::MapPerm::Write)) perm = perm | Perm::W;
   if (bits & uint64_t(abi::MapPerm::Execute)) perm = perm | Perm::X;
+  // Sv39 reserves W without R.
+  if (has(perm, Perm::W) && !has(perm, Perm::R)) return fail(Error::InvalidArgument);
   if (frame != nullptr) {
     if (has(perm, Perm::W) && !abi::has(frame->rights(), Rights::Write)) return fail(Error::IllegalOperation);
     if (!abi::has(frame->rights(), Rights::Read)) return fail(Error::IllegalOperation);
@@ -117,9 +119,12 @@ Status copy_page(Invocation& inv) {
   Slot* frame = TRY(inv.extra_cap(0));
   if (frame->cap.type() != ObjectType::Frame) return fail(Error::InvalidCapability);
   const Perm perm = TRY(user_perm(TRY(inv.mr(1)), &frame->cap));
+  if (!is_aligned(va, kPageSize)) return fail(Error::AlignmentError);
   UserSpace space = user_space(inv.cap());
   const PageInfo old = TRY(space.lookup(VirtAddr(va)));
   if (old.frame == frame->cap.object()) return fail(Error::InvalidArgument);
+  // Every check is done: replace_page cannot fail now, so the copy below
+  // never lands in a frame whose invocation then reports an error.
   std::memcpy(phys_to_ptr<uint8_t>(frame->cap.object()), phys_to_ptr<const uint8_t>(old.frame), kPageSize);
   inv.reply(0, TRY(space.replace_page(VirtAddr(va), frame->cap.object(), perm)).value());
   return {};

@@ -290,7 +290,11 @@ Status untyped_retype(Slot& untyped, const RetypeRequest& request, std::span<Slo
   const bool device = untyped.cap.untyped_device();
   const uint64_t object_size = uint64_t{1} << plan.size_bits;
   // MMIO registers must not be written just because a frame is made of them.
-  if (!device) std::memset(phys_to_ptr<uint8_t>(plan.first), 0, request.count * object_size);
+  // A child Untyped is not zeroed either: whatever is carved from it later
+  // is, so zeroing it now would only double the work.
+  if (!device && request.type != ObjectType::Untyped) {
+    std::memset(phys_to_ptr<uint8_t>(plan.first), 0, request.count * object_size);
+  }
   for (size_t i = 0; i < request.count; ++i) {
     hooks.init_object(request.type, plan.first + i * object_size, plan.size_bits);
   }

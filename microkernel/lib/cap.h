@@ -205,8 +205,9 @@ uint64_t retype_object_size(const RetypeRequest& request);
 // the empty slots `dests` (dests.size() == count), as children of the
 // Untyped. Objects are aligned to their size; the watermark advances past
 // them. If the Untyped has no descendants, the watermark first goes back to
-// 0 (when hooks.can_reset_untyped allows). Memory is zeroed (not for device
-// Untyped), then hooks.init_object is called for each.
+// 0 (when hooks.can_reset_untyped allows). Objects are zeroed (not from a
+// device Untyped, and not a child Untyped: what is carved from it later
+// is), then hooks.init_object is called for each.
 // Errors: InvalidCapability if `untyped` is not an Untyped; InvalidArgument
 // for Null/IrqControl/IrqHandler/SystemControl, a size out of range
 // (Untyped kMinUntypedBits..kMaxUntypedBits, CNode radix

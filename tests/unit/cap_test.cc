@@ -177,6 +177,20 @@ TEST(RetypeObjectSize, SizesOfEveryType) {
   }
 }
 
+// A child Untyped is not zeroed when made, but everything carved from it is,
+// whatever the memory held before.
+TEST_F(CapTest, ObjectsFromAChildUntypedAreZeroedOverDirtyMemory) {
+  Slot& child = host();
+  ASSERT_TRUE(ok(retype(m_root, ObjectType::Untyped, 13, {&child})));
+  for (uint64_t i = 0; i < 8192; ++i) mem(child.cap.object())[i] = 0xa5;
+  Slot& frame = host();
+  Slot& tcb = host();
+  ASSERT_TRUE(ok(retype(child, ObjectType::Frame, 0, {&frame})));
+  ASSERT_TRUE(ok(retype(child, ObjectType::Tcb, 0, {&tcb})));
+  for (uint64_t i = 0; i < 4096; ++i) ASSERT_EQ(mem(frame.cap.object())[i], 0) << "frame byte " << i;
+  for (uint64_t i = 0; i < 1024; ++i) ASSERT_EQ(mem(tcb.cap.object())[i], 0) << "tcb byte " << i;
+}
+
 TEST_F(CapTest, RetypeMakesEveryTypeAlignedZeroedAndInOrder) {
   struct Case { ObjectType type; unsigned size_bits; };
   for (Case c : {Case{ObjectType::Untyped, 12}, Case{ObjectType::CNode, 3}, Case{ObjectType::Tcb, 0},
@@ -202,6 +216,7 @@ TEST_F(CapTest, RetypeMakesEveryTypeAlignedZeroedAndInOrder) {
       EXPECT_EQ(s->cap.type(), c.type);
       EXPECT_EQ(s->cap.rights(), Rights::All);
       EXPECT_EQ(s->depth(), 1u);
+      if (c.type == ObjectType::Untyped) continue;  // not zeroed until objects are carved from it
       for (uint64_t i = 0; i < size; ++i) ASSERT_EQ(mem(s->cap.object())[i], 0) << "byte " << i;
     }
     uint64_t word1 = c.type == ObjectType::Untyped ? Capability::untyped(kBase, 12, false).word1()
