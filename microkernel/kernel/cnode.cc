@@ -1,6 +1,7 @@
 // CNode invocations. The invoked CNode is the destination (or the place of
 // the slot to delete/revoke); the source of Copy, Mint and Move is given as
-// extra cap 0 (a CNode) and an index.
+// extra cap 0 (a CNode: Read to copy or mint from it, Write to move out of
+// it) and an index. The invoked CNode needs Write.
 //   Copy:   mr0 dest index, mr1 src index, mr2 rights mask; cap0 src CNode
 //   Mint:   as Copy, mr3 badge
 //   Move:   mr0 dest index, mr1 src index; cap0 src CNode
@@ -14,10 +15,10 @@ namespace {
 Result<Slot*> source_slot(Invocation& inv) {
   Slot* src_cnode = TRY(inv.extra_cap(0));
   if (src_cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
-  // Taking a cap out of a CNode changes it: Write is needed there too.
-  if (inv.label() == abi::Label::CNodeMove && !abi::has(src_cnode->cap.rights(), Rights::Write)) {
-    return fail(Error::IllegalOperation);
-  }
+  // Reading a cap out of a CNode needs Read on it; moving it out changes
+  // the CNode, which needs Write.
+  const Rights needed = inv.label() == abi::Label::CNodeMove ? Rights::Write : Rights::Read;
+  if (!abi::has(src_cnode->cap.rights(), needed)) return fail(Error::IllegalOperation);
   return cnode_lookup(src_cnode->cap, TRY(inv.mr(1)));
 }
 

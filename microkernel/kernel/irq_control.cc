@@ -1,6 +1,7 @@
 // IrqControl and IrqHandler invocations.
 //   IrqControlGet:             mr0 irq, mr1 destination index; cap0 the
-//                              destination CNode. One handler per source.
+//                              destination CNode (Write). One handler per
+//                              source.
 //   IrqHandlerSetNotification: cap0 a Notification (Write): the interrupt
 //                              will signal it; the source is enabled
 //   IrqHandlerAck:             the driver handled it: the source may fire again
@@ -16,6 +17,7 @@ Status invoke_irq_control(Invocation& inv) {
   const uint64_t index = TRY(inv.mr(1));
   Slot* cnode = TRY(inv.extra_cap(0));
   if (cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
+  if (!abi::has(cnode->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
   if (irq == 0 || irq >= irq_source_count()) return fail(Error::RangeError);
   Slot* dest = TRY(cnode_lookup(cnode->cap, index));
   if (!dest->empty()) return fail(Error::DeleteFirst);

@@ -5,7 +5,8 @@
 //                 Revoking an ancestor of that Untyped deletes it, and with
 //                 it every table and mapping of the VSpace (vm.h)
 //   Map:      mr0 va, mr1 first slot, mr2 count, mr3 MapPerm bits;
-//             cap0 the CNode holding the Frame caps in slots first..first+count-1
+//             cap0 the CNode (Read) holding the Frame caps in slots
+//             first..first+count-1
 //   Unmap:    mr0 va, mr1 length
 //   Protect:  mr0 va, mr1 length, mr2 MapPerm bits; W only for pages that
 //             were mapped writable (IllegalOperation otherwise): the frame
@@ -85,6 +86,7 @@ Status map(Invocation& inv) {
   const uint64_t bits = TRY(inv.mr(3));
   Slot* cnode = TRY(inv.extra_cap(0));
   if (cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
+  if (!abi::has(cnode->cap.rights(), Rights::Read)) return fail(Error::IllegalOperation);
   if (count == 0 || count > kMaxMapCount) return fail(Error::RangeError);
   PhysAddr frames[kMaxMapCount];
   Perm perm = Perm::None;

@@ -55,9 +55,13 @@ KTEST(cnode, copy_errors) {
   const uint64_t ro_cnode = t.slot();
   CHECK_OK(copy(ro_cnode, kRootCNode, Rights::Read));
   CHECK_ERR(copy(dest, ep, Rights::All, ro_cnode), Error::IllegalOperation);
-  // Copying *from* a CNode needs no Write on it.
+  // Copying or minting *from* a CNode needs Read on it, not Write.
   CHECK_OK(copy(dest, ep, Rights::All, kRootCNode, ro_cnode));
   CHECK_OK(del(dest));
+  const uint64_t wo_cnode = t.slot();
+  CHECK_OK(copy(wo_cnode, kRootCNode, Rights::Write));
+  CHECK_ERR(copy(dest, ep, Rights::All, kRootCNode, wo_cnode), Error::IllegalOperation);
+  CHECK_ERR(probe(dest), Error::FailedLookup);
   // Missing arguments.
   CHECK_ERR(call(kRootCNode, Label::CNodeCopy, {dest, ep}, {kRootCNode}), Error::TruncatedMessage);
   CHECK_ERR(call(kRootCNode, Label::CNodeCopy, {dest, ep, 7}), Error::TruncatedMessage);

@@ -34,6 +34,10 @@ KTEST(irq, control_errors) {
   CHECK_ERR(call(kIrqControl, Label::IrqControlGet, {uart_irq()}, {kRootCNode}), Error::TruncatedMessage);
   CHECK_ERR(call(kIrqControl, Label::IrqControlGet, {uart_irq(), dest}), Error::TruncatedMessage);
   CHECK_ERR(call(kIrqControl, Label::IrqHandlerAck, {}), Error::IllegalOperation);
+  // The destination CNode needs Write.
+  const uint64_t ro_cnode = t.slot();
+  CHECK_OK(copy(ro_cnode, kRootCNode, Rights::Read));
+  CHECK_ERR(irq_get(uart_irq(), dest, ro_cnode), Error::IllegalOperation);
   // None of that issued a handler.
   CHECK_OK(irq_get(uart_irq(), dest));
 }

@@ -77,6 +77,11 @@ KTEST(vspace, map_errors) {
   CHECK_OK(copy(none, frames + 1, Rights::Write));
   CHECK_ERR(map(vs, 0x40'0000, ro, 1, kRW), Error::IllegalOperation);
   CHECK_ERR(map(vs, 0x40'0000, none, 1, kR), Error::IllegalOperation);
+  // The CNode the frames are named in needs Read.
+  const uint64_t wo_cnode = t.slot();
+  CHECK_OK(copy(wo_cnode, kRootCNode, Rights::Write));
+  CHECK_ERR(map(vs, 0x40'0000, frames + 1, 1, kR, wo_cnode), Error::IllegalOperation);
+  CHECK_ERR(lookup(vs, 0x40'0000), Error::FailedLookup);
   // Not frames: another object, an empty slot, slots beyond the CNode.
   const uint64_t ep = KT_TRY(t.make(ObjectType::Endpoint));
   CHECK_ERR(map(vs, 0x40'0000, ep, 1, kR), Error::InvalidCapability);
