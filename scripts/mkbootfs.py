@@ -3,8 +3,10 @@
 
     mkbootfs.py OUTPUT PROGRAM...
 
-Uses the system's cpio with a fixed order, so the archive is the same for
-the same programs.
+The archived copies are stripped of symbols and debug information (the
+unstripped programs stay in the build directory for gdb and
+scripts/symbolize.py). Uses the system's cpio with a fixed order, so the
+archive is the same for the same programs.
 """
 
 import os
@@ -12,6 +14,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+
+STRIP = shutil.which("riscv64-linux-gnu-strip") or "strip"
 
 
 def main():
@@ -22,6 +27,7 @@ def main():
         for program in sorted(programs, key=os.path.basename):
             name = os.path.join("bin", os.path.basename(program))
             shutil.copyfile(program, os.path.join(root, name))
+            subprocess.run([STRIP, "--strip-all", os.path.join(root, name)], check=True)
             os.chmod(os.path.join(root, name), 0o755)
             names.append(name)
         listing = "\n".join(["bin"] + names) + "\n"
