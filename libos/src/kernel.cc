@@ -6,7 +6,7 @@
 namespace os {
 namespace {
 
-abi::IpcBuffer* g_ipc_buffer = nullptr;
+uapi::IpcBuffer* g_ipc_buffer = nullptr;
 
 Status status_of(const Result<Reply>& r) {
   if (!r) return std::unexpected(r.error());
@@ -15,119 +15,119 @@ Status status_of(const Result<Reply>& r) {
 
 }  // namespace
 
-abi::IpcBuffer* ipc_buffer() { return g_ipc_buffer; }
-void set_ipc_buffer(abi::IpcBuffer* buffer) { g_ipc_buffer = buffer; }
+uapi::IpcBuffer* ipc_buffer() { return g_ipc_buffer; }
+void set_ipc_buffer(uapi::IpcBuffer* buffer) { g_ipc_buffer = buffer; }
 
 Reply call_raw(uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs, size_t caps,
                const uint64_t* cap_cptrs) {
-  abi::IpcBuffer* buffer = g_ipc_buffer;
+  uapi::IpcBuffer* buffer = g_ipc_buffer;
   uint64_t regs[4] = {};
   for (size_t i = 0; i < length; ++i) {
     if (i < 4) regs[i] = mrs[i];
-    else if (buffer != nullptr && i < abi::kMaxMessageLength) buffer->mr[i] = mrs[i];
+    else if (buffer != nullptr && i < uapi::kMaxMessageLength) buffer->mr[i] = mrs[i];
   }
-  for (size_t i = 0; i < caps && i < abi::kMaxExtraCaps && buffer != nullptr; ++i) buffer->caps[i] = cap_cptrs[i];
-  const auto info = abi::MessageInfo::make(label, length, caps);
-  const SyscallResult r = syscall(abi::Syscall::Call, cptr, info, regs[0], regs[1], regs[2], regs[3]);
+  for (size_t i = 0; i < caps && i < uapi::kMaxExtraCaps && buffer != nullptr; ++i) buffer->caps[i] = cap_cptrs[i];
+  const auto info = uapi::MessageInfo::make(label, length, caps);
+  const SyscallResult r = syscall(uapi::Syscall::Call, cptr, info, regs[0], regs[1], regs[2], regs[3]);
   Reply reply{r.info, {}};
-  const size_t n = r.info.length() < abi::kMaxMessageLength ? r.info.length() : abi::kMaxMessageLength;
+  const size_t n = r.info.length() < uapi::kMaxMessageLength ? r.info.length() : uapi::kMaxMessageLength;
   for (size_t i = 0; i < n; ++i) reply.mr[i] = i < 4 ? r.mr[i] : (buffer != nullptr ? buffer->mr[i] : 0);
   return reply;
 }
 
-Reply call_raw(abi::IpcBuffer* buffer, uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs,
+Reply call_raw(uapi::IpcBuffer* buffer, uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs,
                size_t caps, const uint64_t* cap_cptrs) {
   // Without a buffer only the four register words travel, and no caps.
-  if (buffer == nullptr && length > abi::kMessageRegistersInCpu) length = abi::kMessageRegistersInCpu;
+  if (buffer == nullptr && length > uapi::kMessageRegistersInCpu) length = uapi::kMessageRegistersInCpu;
   if (buffer == nullptr) caps = 0;
-  if (length > abi::kMaxMessageLength) length = abi::kMaxMessageLength;
-  if (caps > abi::kMaxExtraCaps) caps = abi::kMaxExtraCaps;
-  uint64_t regs[abi::kMessageRegistersInCpu] = {};
+  if (length > uapi::kMaxMessageLength) length = uapi::kMaxMessageLength;
+  if (caps > uapi::kMaxExtraCaps) caps = uapi::kMaxExtraCaps;
+  uint64_t regs[uapi::kMessageRegistersInCpu] = {};
   for (size_t i = 0; i < length; ++i) {
-    if (i < abi::kMessageRegistersInCpu) regs[i] = mrs[i];
+    if (i < uapi::kMessageRegistersInCpu) regs[i] = mrs[i];
     else buffer->mr[i] = mrs[i];
   }
   for (size_t i = 0; i < caps; ++i) buffer->caps[i] = cap_cptrs[i];
-  const auto info = abi::MessageInfo::make(label, length, caps);
-  const SyscallResult r = syscall(abi::Syscall::Call, cptr, info, regs[0], regs[1], regs[2], regs[3]);
+  const auto info = uapi::MessageInfo::make(label, length, caps);
+  const SyscallResult r = syscall(uapi::Syscall::Call, cptr, info, regs[0], regs[1], regs[2], regs[3]);
   Reply reply{r.info, {}};
-  size_t n = r.info.length() < abi::kMaxMessageLength ? r.info.length() : abi::kMaxMessageLength;
-  if (buffer == nullptr && n > abi::kMessageRegistersInCpu) n = abi::kMessageRegistersInCpu;
-  for (size_t i = 0; i < n; ++i) reply.mr[i] = i < abi::kMessageRegistersInCpu ? r.mr[i] : buffer->mr[i];
+  size_t n = r.info.length() < uapi::kMaxMessageLength ? r.info.length() : uapi::kMaxMessageLength;
+  if (buffer == nullptr && n > uapi::kMessageRegistersInCpu) n = uapi::kMessageRegistersInCpu;
+  for (size_t i = 0; i < n; ++i) reply.mr[i] = i < uapi::kMessageRegistersInCpu ? r.mr[i] : buffer->mr[i];
   return reply;
 }
 
-Result<Reply> invoke(uint64_t cptr, abi::Label label, std::initializer_list<uint64_t> mrs,
+Result<Reply> invoke(uint64_t cptr, uapi::Label label, std::initializer_list<uint64_t> mrs,
                      std::initializer_list<uint64_t> caps) {
   Reply reply = call_raw(cptr, static_cast<uint64_t>(label), mrs.size(), mrs.begin(), caps.size(), caps.begin());
-  if (reply.info.is_error()) return std::unexpected(static_cast<abi::Error>(reply.info.label()));
+  if (reply.info.is_error()) return std::unexpected(static_cast<uapi::Error>(reply.info.label()));
   return reply;
 }
 
-Status retype(uint64_t untyped, abi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,
+Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,
               uint64_t first_slot) {
-  return status_of(invoke(untyped, abi::Label::UntypedRetype,
+  return status_of(invoke(untyped, uapi::Label::UntypedRetype,
                           {static_cast<uint64_t>(type), size_bits, count, first_slot}, {dest_cnode}));
 }
 
-Status cnode_copy(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, abi::Rights mask) {
-  return status_of(invoke(cnode, abi::Label::CNodeCopy, {dest, src, static_cast<uint64_t>(mask)}, {src_cnode}));
+Status cnode_copy(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, uapi::Rights mask) {
+  return status_of(invoke(cnode, uapi::Label::CNodeCopy, {dest, src, static_cast<uint64_t>(mask)}, {src_cnode}));
 }
 
-Status cnode_mint(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, abi::Rights mask, uint64_t badge) {
+Status cnode_mint(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, uapi::Rights mask, uint64_t badge) {
   return status_of(
-      invoke(cnode, abi::Label::CNodeMint, {dest, src, static_cast<uint64_t>(mask), badge}, {src_cnode}));
+      invoke(cnode, uapi::Label::CNodeMint, {dest, src, static_cast<uint64_t>(mask), badge}, {src_cnode}));
 }
 
 Status cnode_move(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src) {
-  return status_of(invoke(cnode, abi::Label::CNodeMove, {dest, src}, {src_cnode}));
+  return status_of(invoke(cnode, uapi::Label::CNodeMove, {dest, src}, {src_cnode}));
 }
 
-Status cnode_delete(uint64_t cnode, uint64_t slot) { return status_of(invoke(cnode, abi::Label::CNodeDelete, {slot})); }
-Status cnode_revoke(uint64_t cnode, uint64_t slot) { return status_of(invoke(cnode, abi::Label::CNodeRevoke, {slot})); }
+Status cnode_delete(uint64_t cnode, uint64_t slot) { return status_of(invoke(cnode, uapi::Label::CNodeDelete, {slot})); }
+Status cnode_revoke(uint64_t cnode, uint64_t slot) { return status_of(invoke(cnode, uapi::Label::CNodeRevoke, {slot})); }
 
 Status tcb_configure(uint64_t tcb, uint64_t cspace, uint64_t vspace, uint64_t buffer_frame, uint64_t buffer_va,
                      uint64_t fault_ep) {
-  return status_of(invoke(tcb, abi::Label::TcbConfigure, {buffer_va, fault_ep}, {cspace, vspace, buffer_frame}));
+  return status_of(invoke(tcb, uapi::Label::TcbConfigure, {buffer_va, fault_ep}, {cspace, vspace, buffer_frame}));
 }
 
 Status tcb_set_priority(uint64_t tcb, uint64_t priority) {
-  return status_of(invoke(tcb, abi::Label::TcbSetPriority, {priority}));
+  return status_of(invoke(tcb, uapi::Label::TcbSetPriority, {priority}));
 }
 
 Status tcb_write_registers(uint64_t tcb, uint64_t pc, uint64_t sp, uint64_t a0) {
   // mr0 = pc, mr1.. = x1..: ra = 0, sp, gp, tp, t0..t2, s0, s1, a0.
   uint64_t gp;
   asm volatile("mv %0, gp" : "=r"(gp));
-  return status_of(invoke(tcb, abi::Label::TcbWriteRegisters, {pc, 0, sp, gp, 0, 0, 0, 0, 0, 0, a0}));
+  return status_of(invoke(tcb, uapi::Label::TcbWriteRegisters, {pc, 0, sp, gp, 0, 0, 0, 0, 0, 0, a0}));
 }
 
-Status tcb_resume(uint64_t tcb) { return status_of(invoke(tcb, abi::Label::TcbResume, {})); }
-Status tcb_suspend(uint64_t tcb) { return status_of(invoke(tcb, abi::Label::TcbSuspend, {})); }
-Result<Reply> tcb_read_counters(uint64_t tcb) { return invoke(tcb, abi::Label::TcbReadCounters, {}); }
+Status tcb_resume(uint64_t tcb) { return status_of(invoke(tcb, uapi::Label::TcbResume, {})); }
+Status tcb_suspend(uint64_t tcb) { return status_of(invoke(tcb, uapi::Label::TcbSuspend, {})); }
+Result<Reply> tcb_read_counters(uint64_t tcb) { return invoke(tcb, uapi::Label::TcbReadCounters, {}); }
 
 Status vspace_set_table_pool(uint64_t vspace, uint64_t untyped) {
-  return status_of(invoke(vspace, abi::Label::VSpaceSetTablePool, {}, {untyped}));
+  return status_of(invoke(vspace, uapi::Label::VSpaceSetTablePool, {}, {untyped}));
 }
 
 Status vspace_map(uint64_t vspace, uint64_t va, uint64_t frames_cnode, uint64_t first, uint64_t count,
                   uint64_t perm) {
-  return status_of(invoke(vspace, abi::Label::VSpaceMap, {va, first, count, perm}, {frames_cnode}));
+  return status_of(invoke(vspace, uapi::Label::VSpaceMap, {va, first, count, perm}, {frames_cnode}));
 }
 
 Result<uint64_t> vspace_unmap(uint64_t vspace, uint64_t va, uint64_t length) {
-  auto r = invoke(vspace, abi::Label::VSpaceUnmap, {va, length});
+  auto r = invoke(vspace, uapi::Label::VSpaceUnmap, {va, length});
   if (!r) return std::unexpected(r.error());
   return r->mr[0];
 }
 
 Status system_shutdown(uint64_t system_control, uint64_t status) {
-  return status_of(invoke(system_control, abi::Label::SystemShutdown, {status}));
+  return status_of(invoke(system_control, uapi::Label::SystemShutdown, {status}));
 }
 
 Result<Reply> vspace_copy_range(uint64_t src_vspace, uint64_t dst_vspace, uint64_t va, uint64_t length,
-                                abi::CopyMode mode) {
-  return invoke(src_vspace, abi::Label::VSpaceCopyRange, {va, length, static_cast<uint64_t>(mode)}, {dst_vspace});
+                                uapi::CopyMode mode) {
+  return invoke(src_vspace, uapi::Label::VSpaceCopyRange, {va, length, static_cast<uint64_t>(mode)}, {dst_vspace});
 }
 
 }  // namespace os

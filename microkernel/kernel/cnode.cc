@@ -17,8 +17,8 @@ Result<Slot*> source_slot(Invocation& inv) {
   if (src_cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
   // Reading a cap out of a CNode needs Read on it; moving it out changes
   // the CNode, which needs Write.
-  const Rights needed = inv.label() == abi::Label::CNodeMove ? Rights::Write : Rights::Read;
-  if (!abi::has(src_cnode->cap.rights(), needed)) return fail(Error::IllegalOperation);
+  const Rights needed = inv.label() == uapi::Label::CNodeMove ? Rights::Write : Rights::Read;
+  if (!uapi::has(src_cnode->cap.rights(), needed)) return fail(Error::IllegalOperation);
   return cnode_lookup(src_cnode->cap, TRY(inv.mr(1)));
 }
 
@@ -33,23 +33,23 @@ Status invoke_cnode(Invocation& inv) {
   TRY(require_rights(inv, Rights::Write));
   Slot* slot = TRY(cnode_lookup(inv.cap(), TRY(inv.mr(0))));
   switch (inv.label()) {
-    case abi::Label::CNodeCopy: {
+    case uapi::Label::CNodeCopy: {
       Slot* src = TRY(source_slot(inv));
       return cap_copy(*src, *slot, TRY(rights_mask(TRY(inv.mr(2)))));
     }
-    case abi::Label::CNodeMint: {
+    case uapi::Label::CNodeMint: {
       Slot* src = TRY(source_slot(inv));
       const Rights mask = TRY(rights_mask(TRY(inv.mr(2))));
       return cap_mint(*src, *slot, mask, TRY(inv.mr(3)));
     }
-    case abi::Label::CNodeMove: {
+    case uapi::Label::CNodeMove: {
       Slot* src = TRY(source_slot(inv));
       return cap_move(*src, *slot);
     }
-    case abi::Label::CNodeDelete:
+    case uapi::Label::CNodeDelete:
       cap_delete(*slot, object_hooks());
       return {};
-    case abi::Label::CNodeRevoke:
+    case uapi::Label::CNodeRevoke:
       cap_revoke(*slot, object_hooks());
       return {};
     default:

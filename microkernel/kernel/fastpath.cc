@@ -11,11 +11,11 @@
 namespace kern {
 namespace {
 
-using abi::MessageInfo;
+using uapi::MessageInfo;
 using arch::Reg;
 
-static_assert(static_cast<uint64_t>(abi::Syscall::Call) == 1, "trap.S: SYSCALL_CALL");
-static_assert(static_cast<uint64_t>(abi::Syscall::ReplyRecv) == 2, "trap.S: SYSCALL_REPLYRECV");
+static_assert(static_cast<uint64_t>(uapi::Syscall::Call) == 1, "trap.S: SYSCALL_CALL");
+static_assert(static_cast<uint64_t>(uapi::Syscall::ReplyRecv) == 2, "trap.S: SYSCALL_REPLYRECV");
 
 bool g_enabled = true;
 
@@ -30,7 +30,7 @@ using SatpAsid = BitField<44, 16>;
   if (cspace.type() != ObjectType::CNode) return nullptr;
   if (cptr == 0 || cptr >> cspace.cnode_radix() != 0) return nullptr;
   const Capability& cap = phys_to_ptr<Slot>(cspace.object())[cptr].cap;
-  if (cap.type() != ObjectType::Endpoint || !abi::has(cap.rights(), right)) return nullptr;
+  if (cap.type() != ObjectType::Endpoint || !uapi::has(cap.rights(), right)) return nullptr;
   *badge = cap.badge();
   return &object_of<Endpoint>(cap);
 }
@@ -58,11 +58,11 @@ using SatpAsid = BitField<44, 16>;
 [[gnu::always_inline]] inline arch::UserContext* switch_now(Hart& hart, Tcb& from, Tcb& next) {
   const uint64_t instret = arch::read_instret();
   const uint64_t cycle = arch::read_cycle();
-  from.counters[abi::Counter::Instructions] += instret - from.switched_in_instret;
-  from.counters[abi::Counter::Cycles] += cycle - from.switched_in_cycle;
+  from.counters[uapi::Counter::Instructions] += instret - from.switched_in_instret;
+  from.counters[uapi::Counter::Cycles] += cycle - from.switched_in_cycle;
   next.switched_in_instret = instret;
   next.switched_in_cycle = cycle;
-  ++next.counters[abi::Counter::ContextSwitches];
+  ++next.counters[uapi::Counter::ContextSwitches];
   hart.current = &next;
   if (next.satp != hart.current_satp) {
     arch::write_satp(next.satp);
@@ -87,14 +87,14 @@ extern "C" arch::UserContext* fastpath_call(arch::UserContext* context) {
   uint64_t badge = 0;
   Endpoint* ep;
   Tcb* receiver;
-  if (!g_enabled || info.length() > abi::kMessageRegistersInCpu || info.extra_caps() != 0 ||
+  if (!g_enabled || info.length() > uapi::kMessageRegistersInCpu || info.extra_caps() != 0 ||
       (ep = endpoint_at(caller, caller.context.regs[kA0], Rights::Write, &badge)) == nullptr ||
       ep->queue != Endpoint::Queue::Receivers || !can_run(*(receiver = ep->head)) ||
       !nothing_runnable_at_or_above(receiver->run.priority)) {
     return nullptr;
   }
   caller.context.pc += 4;
-  ++caller.counters[abi::Counter::Syscalls];
+  ++caller.counters[uapi::Counter::Syscalls];
 
   // Take the receiver off the endpoint.
   ep->head = receiver->ipc_next;
@@ -116,8 +116,8 @@ extern "C" arch::UserContext* fastpath_call(arch::UserContext* context) {
   caller.reply_from = receiver;
   caller.state = ThreadState::BlockedOnReply;
   receiver->state = ThreadState::Runnable;
-  ++caller.counters[abi::Counter::IpcSent];
-  ++receiver->counters[abi::Counter::IpcReceived];
+  ++caller.counters[uapi::Counter::IpcSent];
+  ++receiver->counters[uapi::Counter::IpcReceived];
   return switch_now(this_hart(), caller, *receiver);
 }
 
@@ -127,14 +127,14 @@ extern "C" arch::UserContext* fastpath_reply_recv(arch::UserContext* context) {
   Tcb* caller = server.reply_to;
   uint64_t badge = 0;
   Endpoint* ep;
-  if (!g_enabled || info.length() > abi::kMessageRegistersInCpu || info.extra_caps() != 0 || caller == nullptr ||
+  if (!g_enabled || info.length() > uapi::kMessageRegistersInCpu || info.extra_caps() != 0 || caller == nullptr ||
       server.reply_is_fault || !can_run(*caller) ||
       (ep = endpoint_at(server, server.context.regs[kA0], Rights::Read, &badge)) == nullptr ||
       ep->queue == Endpoint::Queue::Senders || !nothing_runnable_at_or_above(caller->run.priority)) {
     return nullptr;
   }
   server.context.pc += 4;
-  ++server.counters[abi::Counter::Syscalls];
+  ++server.counters[uapi::Counter::Syscalls];
 
   // The reply.
   copy_message(server, *caller, info.length());
@@ -143,8 +143,8 @@ extern "C" arch::UserContext* fastpath_reply_recv(arch::UserContext* context) {
   server.reply_to = nullptr;
   caller->reply_from = nullptr;
   caller->state = ThreadState::Runnable;
-  ++server.counters[abi::Counter::IpcSent];
-  ++caller->counters[abi::Counter::IpcReceived];
+  ++server.counters[uapi::Counter::IpcSent];
+  ++caller->counters[uapi::Counter::IpcReceived];
 
   // The receive: the server waits at the tail of the endpoint's queue.
   server.ipc_next = nullptr;

@@ -592,8 +592,8 @@ void debug_check_invariants(Tcb& caller) {
   }
   check_frames();
 
-  abi::MessageInfo info = c.violations == 0 ? abi::MessageInfo{} : abi::MessageInfo::error(abi::Error::Malformed);
-  info.raw = abi::MessageInfo::Length::set(info.raw, 4);
+  uapi::MessageInfo info = c.violations == 0 ? uapi::MessageInfo{} : uapi::MessageInfo::error(uapi::Error::Malformed);
+  info.raw = uapi::MessageInfo::Length::set(info.raw, 4);
   set_result(caller, info);
   auto& regs = caller.context.regs;
   const size_t mr0 = static_cast<size_t>(arch::Reg::A2);

@@ -10,14 +10,14 @@ namespace {
 using arch::Reg;
 constexpr size_t kRegMr0 = static_cast<size_t>(Reg::A2);
 
-abi::IpcBuffer* ipc_buffer_of(Tcb& thread) {
+uapi::IpcBuffer* ipc_buffer_of(Tcb& thread) {
   const Slot& slot = tcb_slot(thread, TcbSlot::IpcBuffer);
-  return slot.empty() ? nullptr : phys_to_ptr<abi::IpcBuffer>(slot.cap.object());
+  return slot.empty() ? nullptr : phys_to_ptr<uapi::IpcBuffer>(slot.cap.object());
 }
 
 Status dispatch(Invocation& inv) {
   // A label must belong to the invoked object's type.
-  if (abi::label_object(inv.label()) != inv.cap().type()) return fail(Error::IllegalOperation);
+  if (uapi::label_object(inv.label()) != inv.cap().type()) return fail(Error::IllegalOperation);
   switch (inv.cap().type()) {
     case ObjectType::Untyped: return invoke_untyped(inv);
     case ObjectType::CNode: return invoke_cnode(inv);
@@ -34,9 +34,9 @@ Status dispatch(Invocation& inv) {
 }  // namespace
 
 Result<uint64_t> Invocation::mr(size_t i) const {
-  if (i >= m_info.length() || i >= abi::kMaxMessageLength) return fail(Error::TruncatedMessage);
-  if (i < abi::kMessageRegistersInCpu) return m_thread.context.regs[kRegMr0 + i];
-  abi::IpcBuffer* buffer = ipc_buffer_of(m_thread);
+  if (i >= m_info.length() || i >= uapi::kMaxMessageLength) return fail(Error::TruncatedMessage);
+  if (i < uapi::kMessageRegistersInCpu) return m_thread.context.regs[kRegMr0 + i];
+  uapi::IpcBuffer* buffer = ipc_buffer_of(m_thread);
   if (buffer == nullptr) return fail(Error::TruncatedMessage);
   return buffer->mr[i];
 }
@@ -46,7 +46,7 @@ Result<Slot*> Invocation::lookup(uint64_t cptr) const {
 }
 
 Result<Slot*> Invocation::extra_cap(size_t i) const {
-  abi::IpcBuffer* buffer = ipc_buffer_of(m_thread);
+  uapi::IpcBuffer* buffer = ipc_buffer_of(m_thread);
   if (i >= m_info.extra_caps() || buffer == nullptr) return fail(Error::TruncatedMessage);
   Slot* slot = TRY(lookup(buffer->caps[i]));
   if (slot->empty()) return fail(Error::FailedLookup);
@@ -54,31 +54,31 @@ Result<Slot*> Invocation::extra_cap(size_t i) const {
 }
 
 void Invocation::reply(size_t i, uint64_t value) {
-  if (i >= abi::kMaxMessageLength) return;
+  if (i >= uapi::kMaxMessageLength) return;
   m_reply[i] = value;
   if (i + 1 > m_reply_length) m_reply_length = i + 1;
 }
 
 Status require_rights(const Invocation& inv, Rights right) {
-  if (!abi::has(inv.cap().rights(), right)) return fail(Error::IllegalOperation);
+  if (!uapi::has(inv.cap().rights(), right)) return fail(Error::IllegalOperation);
   return {};
 }
 
-void invoke(Tcb& thread, Slot& target, abi::MessageInfo info, bool is_call) {
+void invoke(Tcb& thread, Slot& target, uapi::MessageInfo info, bool is_call) {
   Invocation inv(thread, target, info);
   const Status status = dispatch(inv);
   // The operation may have suspended or destroyed the invoker; it still gets
   // its reply in its registers for when (if) it runs again.
-  if (!is_call) return set_result(thread, abi::MessageInfo{});
+  if (!is_call) return set_result(thread, uapi::MessageInfo{});
   if (!status) return set_error(thread, status.error());
   size_t length = inv.reply_length();
-  abi::IpcBuffer* buffer = ipc_buffer_of(thread);
-  if (buffer == nullptr && length > abi::kMessageRegistersInCpu) length = abi::kMessageRegistersInCpu;
+  uapi::IpcBuffer* buffer = ipc_buffer_of(thread);
+  if (buffer == nullptr && length > uapi::kMessageRegistersInCpu) length = uapi::kMessageRegistersInCpu;
   for (size_t i = 0; i < length; ++i) {
-    if (i < abi::kMessageRegistersInCpu) thread.context.regs[kRegMr0 + i] = inv.reply_mr(i);
+    if (i < uapi::kMessageRegistersInCpu) thread.context.regs[kRegMr0 + i] = inv.reply_mr(i);
     else buffer->mr[i] = inv.reply_mr(i);
   }
-  set_result(thread, abi::MessageInfo::make(0, length));
+  set_result(thread, uapi::MessageInfo::make(0, length));
 }
 
 }  // namespace kern

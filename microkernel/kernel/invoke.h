@@ -19,12 +19,12 @@ namespace kern {
 
 class Invocation {
  public:
-  Invocation(Tcb& thread, Slot& target, abi::MessageInfo info) : m_thread(thread), m_target(target), m_info(info) {}
+  Invocation(Tcb& thread, Slot& target, uapi::MessageInfo info) : m_thread(thread), m_target(target), m_info(info) {}
 
   Tcb& thread() const { return m_thread; }
   Slot& target() const { return m_target; }
   const Capability& cap() const { return m_target.cap; }
-  abi::Label label() const { return static_cast<abi::Label>(m_info.label()); }
+  uapi::Label label() const { return static_cast<uapi::Label>(m_info.label()); }
 
   // Message register i of the request. TruncatedMessage if the message is
   // shorter, or i is beyond the registers and the thread has no IPC buffer.
@@ -45,8 +45,8 @@ class Invocation {
  private:
   Tcb& m_thread;
   Slot& m_target;
-  abi::MessageInfo m_info;
-  uint64_t m_reply[abi::kMaxMessageLength] = {};
+  uapi::MessageInfo m_info;
+  uint64_t m_reply[uapi::kMaxMessageLength] = {};
   size_t m_reply_length = 0;
 };
 
@@ -66,7 +66,7 @@ Status invoke_system(Invocation& inv);
 
 // Run the invocation and, for a Call, write the reply into the thread's
 // registers and IPC buffer.
-void invoke(Tcb& thread, Slot& target, abi::MessageInfo info, bool is_call);
+void invoke(Tcb& thread, Slot& target, uapi::MessageInfo info, bool is_call);
 
 // The kernel's ObjectHooks (objects.cc).
 ObjectHooks& object_hooks();

@@ -9,17 +9,17 @@
 namespace kern {
 namespace {
 
-using abi::MessageInfo;
+using uapi::MessageInfo;
 using arch::Reg;
 
 constexpr size_t kRegMr0 = static_cast<size_t>(Reg::A2);
 
 uint64_t& reg(Tcb& t, Reg r) { return t.context.regs[static_cast<size_t>(r)]; }
 
-abi::IpcBuffer* ipc_buffer(Tcb& t) {
+uapi::IpcBuffer* ipc_buffer(Tcb& t) {
   const Slot& slot = tcb_slot(t, TcbSlot::IpcBuffer);
   if (slot.empty()) return nullptr;
-  return phys_to_ptr<abi::IpcBuffer>(slot.cap.object());
+  return phys_to_ptr<uapi::IpcBuffer>(slot.cap.object());
 }
 
 // --- wait queues --------------------------------------------------------------
@@ -55,7 +55,7 @@ Tcb* queue_pop(Object& object) {
 // Move one capability named by the sender into the receiver's receive slot.
 // Returns whether a cap (or an unwrapped badge) was delivered as caps[index].
 bool transfer_cap(Tcb& sender, Tcb& receiver, uint64_t cptr, const Capability& endpoint, size_t index,
-                  abi::IpcBuffer& out, bool& slot_used, uint64_t& unwrapped) {
+                  uapi::IpcBuffer& out, bool& slot_used, uint64_t& unwrapped) {
   auto source = cnode_lookup(tcb_slot(sender, TcbSlot::CSpace).cap, cptr);
   if (!source || (*source)->empty()) return false;
   const Capability& cap = (*source)->cap;
@@ -77,17 +77,17 @@ bool transfer_cap(Tcb& sender, Tcb& receiver, uint64_t cptr, const Capability& e
 // the message registers when the kernel composes the message (a fault).
 void transfer(Tcb& sender, Tcb& receiver, MessageInfo info, uint64_t badge, const Capability* endpoint,
               bool can_grant, const uint64_t* kernel_mrs) {
-  uint64_t length = info.length() > abi::kMaxMessageLength ? abi::kMaxMessageLength : info.length();
-  abi::IpcBuffer* in = ipc_buffer(sender);
-  abi::IpcBuffer* out = ipc_buffer(receiver);
-  if (kernel_mrs == nullptr && (in == nullptr || out == nullptr) && length > abi::kMessageRegistersInCpu) {
-    length = abi::kMessageRegistersInCpu;  // no buffer on one side: registers only
+  uint64_t length = info.length() > uapi::kMaxMessageLength ? uapi::kMaxMessageLength : info.length();
+  uapi::IpcBuffer* in = ipc_buffer(sender);
+  uapi::IpcBuffer* out = ipc_buffer(receiver);
+  if (kernel_mrs == nullptr && (in == nullptr || out == nullptr) && length > uapi::kMessageRegistersInCpu) {
+    length = uapi::kMessageRegistersInCpu;  // no buffer on one side: registers only
   }
   for (size_t i = 0; i < length; ++i) {
     const uint64_t value = kernel_mrs != nullptr            ? kernel_mrs[i]
-                           : i < abi::kMessageRegistersInCpu ? sender.context.regs[kRegMr0 + i]
+                           : i < uapi::kMessageRegistersInCpu ? sender.context.regs[kRegMr0 + i]
                                                              : in->mr[i];
-    if (i < abi::kMessageRegistersInCpu) receiver.context.regs[kRegMr0 + i] = value;
+    if (i < uapi::kMessageRegistersInCpu) receiver.context.regs[kRegMr0 + i] = value;
     else if (out != nullptr) out->mr[i] = value;
     else length = i;  // kernel message longer than the receiver can take
   }
@@ -105,8 +105,8 @@ void transfer(Tcb& sender, Tcb& receiver, MessageInfo info, uint64_t badge, cons
   MessageInfo delivered = MessageInfo::make(info.label(), length, caps);
   delivered.raw = MessageInfo::Unwrapped::set(delivered.raw, unwrapped);
   set_result(receiver, delivered, badge);
-  ++sender.counters[abi::Counter::IpcSent];
-  ++receiver.counters[abi::Counter::IpcReceived];
+  ++sender.counters[uapi::Counter::IpcSent];
+  ++receiver.counters[uapi::Counter::IpcReceived];
 }
 
 // The sender's message (queued earlier or sent now) reaches the receiver.
@@ -136,12 +136,12 @@ void set_result(Tcb& thread, MessageInfo info, uint64_t badge) {
 }
 
 void set_error(Tcb& thread, Error error) {
-  set_result(thread, MessageInfo::error(static_cast<abi::Error>(error)));
+  set_result(thread, MessageInfo::error(static_cast<uapi::Error>(error)));
 }
 
 void endpoint_send(Tcb& sender, const Capability& cap, MessageInfo info, bool blocking, bool is_call) {
   Endpoint& ep = object_of<Endpoint>(cap);
-  const bool can_grant = abi::has(cap.rights(), Rights::Grant);
+  const bool can_grant = uapi::has(cap.rights(), Rights::Grant);
   if (ep.queue == Endpoint::Queue::Receivers) {
     Tcb* receiver = queue_pop(ep);
     if (ep.head == nullptr) ep.queue = Endpoint::Queue::Idle;
@@ -196,8 +196,8 @@ void reply(Tcb& replier, MessageInfo info) {
     // Label 0 resumes the faulted thread, at mr0 if given; anything else
     // leaves it suspended.
     replier.reply_is_fault = false;
-    ++replier.counters[abi::Counter::IpcSent];
-    ++caller->counters[abi::Counter::IpcReceived];
+    ++replier.counters[uapi::Counter::IpcSent];
+    ++caller->counters[uapi::Counter::IpcReceived];
     if (info.label() != 0) {
       caller->state = ThreadState::Inactive;
       return;
@@ -234,11 +234,11 @@ void notification_wait(Tcb& thread, const Capability& cap, bool blocking) {
   make_blocked(thread, ThreadState::BlockedOnNotification);
 }
 
-void deliver_fault(Tcb& thread, abi::FaultLabel label, std::span<const uint64_t> mrs) {
-  ++thread.counters[abi::Counter::Faults];
+void deliver_fault(Tcb& thread, uapi::FaultLabel label, std::span<const uint64_t> mrs) {
+  ++thread.counters[uapi::Counter::Faults];
   const Slot& fault_ep = tcb_slot(thread, TcbSlot::FaultEndpoint);
   if (fault_ep.empty() || fault_ep.cap.type() != ObjectType::Endpoint ||
-      !abi::has(fault_ep.cap.rights(), Rights::Write)) {
+      !uapi::has(fault_ep.cap.rights(), Rights::Write)) {
     kprint("thread {} faulted (label {}, pc {:#x}, mr1 {:#x}) with no fault endpoint: suspended\n",
            ptr_to_phys(&thread), static_cast<uint64_t>(label), thread.context.pc, mrs.size() > 1 ? mrs[1] : 0);
     make_blocked(thread, ThreadState::Inactive);

@@ -1,7 +1,7 @@
 // Synchronous IPC through endpoints, asynchronous notifications, and fault
 // delivery (a fault is sent as a Call on the thread's fault endpoint).
 //
-// A message is up to abi::kMaxMessageLength words: the first four travel in
+// A message is up to uapi::kMaxMessageLength words: the first four travel in
 // registers a2..a5, the rest between the two threads' IPC buffers, which
 // the kernel reaches through the direct map (the buffer is a Frame the
 // thread was configured with). With Grant on the endpoint cap, one
@@ -15,20 +15,20 @@
 namespace kern {
 
 // Syscall results written into a thread's registers (a0 badge, a1 info).
-void set_result(Tcb& thread, abi::MessageInfo info, uint64_t badge = 0);
+void set_result(Tcb& thread, uapi::MessageInfo info, uint64_t badge = 0);
 void set_error(Tcb& thread, Error error);
 
-void endpoint_send(Tcb& sender, const Capability& endpoint, abi::MessageInfo info, bool blocking, bool is_call);
+void endpoint_send(Tcb& sender, const Capability& endpoint, uapi::MessageInfo info, bool blocking, bool is_call);
 void endpoint_receive(Tcb& receiver, const Capability& endpoint, bool blocking);
 // Reply to the thread waiting on `replier` (nothing if none).
-void reply(Tcb& replier, abi::MessageInfo info);
+void reply(Tcb& replier, uapi::MessageInfo info);
 
 void notification_signal(const Capability& notification);
 void notification_wait(Tcb& thread, const Capability& notification, bool blocking);
 
 // The thread faulted: send the fault to its fault endpoint, or suspend it
 // with a console message if it has none.
-void deliver_fault(Tcb& thread, abi::FaultLabel label, std::span<const uint64_t> mrs);
+void deliver_fault(Tcb& thread, uapi::FaultLabel label, std::span<const uint64_t> mrs);
 
 // Take the thread out of any endpoint or notification queue and break its
 // reply links (it is being suspended or destroyed).

@@ -17,7 +17,7 @@ Status invoke_irq_control(Invocation& inv) {
   const uint64_t index = TRY(inv.mr(1));
   Slot* cnode = TRY(inv.extra_cap(0));
   if (cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
-  if (!abi::has(cnode->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+  if (!uapi::has(cnode->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
   if (irq == 0 || irq >= irq_source_count()) return fail(Error::RangeError);
   Slot* dest = TRY(cnode_lookup(cnode->cap, index));
   if (!dest->empty()) return fail(Error::DeleteFirst);
@@ -36,20 +36,20 @@ Status invoke_irq_handler(Invocation& inv) {
   const uint32_t irq = inv.cap().irq();
   IrqEntry& entry = irq_entry(irq);
   switch (inv.label()) {
-    case abi::Label::IrqHandlerSetNotification: {
+    case uapi::Label::IrqHandlerSetNotification: {
       Slot* notification = TRY(inv.extra_cap(0));
       if (notification->cap.type() != ObjectType::Notification) return fail(Error::InvalidCapability);
-      if (!abi::has(notification->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+      if (!uapi::has(notification->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
       if (notification->depth() >= kMaxDepth) return fail(Error::RangeError);
       cap_delete(entry.binding, object_hooks());
       (void)cap_copy(*notification, entry.binding, Rights::All);
       irq_set_enabled(irq, true);
       return {};
     }
-    case abi::Label::IrqHandlerAck:
+    case uapi::Label::IrqHandlerAck:
       irq_ack(irq);
       return {};
-    case abi::Label::IrqHandlerClear:
+    case uapi::Label::IrqHandlerClear:
       irq_set_enabled(irq, false);
       cap_delete(entry.binding, object_hooks());
       irq_ack(irq);

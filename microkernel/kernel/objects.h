@@ -34,8 +34,8 @@ enum class ThreadState : uint8_t {
 enum class TcbSlot : uint8_t { CSpace = 0, VSpace = 1, IpcBuffer = 2, FaultEndpoint = 3, Count = 4 };
 
 struct ThreadCounters {
-  uint64_t values[static_cast<size_t>(abi::Counter::Count)] = {};
-  uint64_t& operator[](abi::Counter c) { return values[static_cast<size_t>(c)]; }
+  uint64_t values[static_cast<size_t>(uapi::Counter::Count)] = {};
+  uint64_t& operator[](uapi::Counter c) { return values[static_cast<size_t>(c)]; }
 };
 
 struct Tcb {
@@ -64,7 +64,7 @@ struct Tcb {
   Tcb* reply_from;
   bool reply_is_fault;         // the reply resumes a faulted thread
   uint64_t ipc_buffer_va;      // where the IPC buffer frame is mapped (user address)
-  abi::MessageInfo fault_info; // pending fault message: label, length
+  uapi::MessageInfo fault_info; // pending fault message: label, length
   uint64_t fault_mr[6];
 
   uint64_t satp;               // satp for the bound VSpace (root + ASID), set when it is bound

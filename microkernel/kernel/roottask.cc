@@ -17,12 +17,12 @@
 namespace kern {
 namespace {
 
-using abi::BootSlot;
+using uapi::BootSlot;
 using sv39::Perm;
 
 constexpr unsigned kRootCNodeRadix = 12;
 constexpr unsigned kTablePoolBits = 17;  // 128 KiB: 32 page-table pages for the root task
-constexpr size_t kBootSlots = abi::kMaxBootUntyped + 8;
+constexpr size_t kBootSlots = uapi::kMaxBootUntyped + 8;
 
 // Untyped caps wait here until the root CNode exists. Reached through the
 // direct map like every slot (one address per slot in the CDT).
@@ -32,7 +32,7 @@ Slot& boot_slot(size_t i) { return *phys_to_ptr<Slot>(arch::kernel_virt_to_phys(
 
 struct Builder {
   const PlatformInfo& platform;
-  abi::BootInfo* info = nullptr;
+  uapi::BootInfo* info = nullptr;
   size_t untyped_count = 0;
   size_t largest = 0;           // boot slot of the largest RAM untyped
   Capability cnode;
@@ -49,9 +49,9 @@ Status add_untyped_range(Builder& b, PhysAddr base, PhysAddr end, bool device) {
     const unsigned fit = 63 - std::countl_zero(end.value() - at);
     if (fit < bits) bits = fit;
     if (bits > kMaxUntypedBits) bits = kMaxUntypedBits;
-    if (b.untyped_count == abi::kMaxBootUntyped) {
+    if (b.untyped_count == uapi::kMaxBootUntyped) {
       kprint("  warning: more than {} untyped regions; memory from {:#x} is not handed out\n",
-             abi::kMaxBootUntyped, at);
+             uapi::kMaxBootUntyped, at);
       return {};
     }
     const size_t i = b.untyped_count++;
@@ -157,7 +157,7 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
     return fail(Error::NotFound);
   }
   // The image must stay below the stack and the other fixed areas.
-  const elf::Image image = TRY(elf::parse(file->data, abi::kRootStackTop - abi::kRootStackPages * kPageSize));
+  const elf::Image image = TRY(elf::parse(file->data, uapi::kRootStackTop - uapi::kRootStackPages * kPageSize));
 
   Builder b{platform, nullptr, 0, 0, Capability(), static_cast<uint64_t>(BootSlot::FirstFree)};
   TRY(collect_free_memory(b));
@@ -189,18 +189,18 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
     pool_attach(b.root(uint64_t(BootSlot::RootVSpace)).cap.object());
   }
 
-  auto* info = phys_to_ptr<abi::BootInfo>(b.root(uint64_t(BootSlot::BootInfoFrame)).cap.object());
+  auto* info = phys_to_ptr<uapi::BootInfo>(b.root(uint64_t(BootSlot::BootInfoFrame)).cap.object());
   b.info = info;
-  info->magic = abi::kBootInfoMagic;
+  info->magic = uapi::kBootInfoMagic;
   info->root_cnode_radix = kRootCNodeRadix;
 
   TRY(load_image(b, image, memory));
-  const uint64_t stack_first = TRY(make_frames(b, memory, abi::kRootStackPages));
-  TRY(map_frames(b, abi::kRootStackTop - abi::kRootStackPages * kPageSize, stack_first, abi::kRootStackPages,
+  const uint64_t stack_first = TRY(make_frames(b, memory, uapi::kRootStackPages));
+  TRY(map_frames(b, uapi::kRootStackTop - uapi::kRootStackPages * kPageSize, stack_first, uapi::kRootStackPages,
                  Perm::U | Perm::R | Perm::W));
   info->image_frames.count = b.next_slot - info->image_frames.first;
-  TRY(map_frames(b, abi::kRootIpcBuffer, uint64_t(BootSlot::IpcBufferFrame), 1, Perm::U | Perm::R | Perm::W));
-  TRY(map_frames(b, abi::kRootBootInfo, uint64_t(BootSlot::BootInfoFrame), 1, Perm::U | Perm::R));
+  TRY(map_frames(b, uapi::kRootIpcBuffer, uint64_t(BootSlot::IpcBufferFrame), 1, Perm::U | Perm::R | Perm::W));
+  TRY(map_frames(b, uapi::kRootBootInfo, uint64_t(BootSlot::BootInfoFrame), 1, Perm::U | Perm::R));
 
   // The boot archive: its pages become frames (device untyped: not zeroed),
   // mapped read-only.
@@ -215,9 +215,9 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
       TRY(make_frames(b, region, (uint64_t{1} << region.cap.untyped_size_bits()) / kPageSize));
     }
     const size_t pages = b.next_slot - first;
-    TRY(map_frames(b, abi::kRootArchive, first, pages, Perm::U | Perm::R));
+    TRY(map_frames(b, uapi::kRootArchive, first, pages, Perm::U | Perm::R));
     info->archive_frames = {first, pages};
-    info->archive_va = abi::kRootArchive + (initrd.base - start);
+    info->archive_va = uapi::kRootArchive + (initrd.base - start);
     info->archive_size = initrd.size;
   }
   // Devices the root task may drive, as device untyped: the UART. The PLIC
@@ -246,8 +246,8 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
   TRY(cap_move(cnode_slot, b.root(uint64_t(BootSlot::RootCNode))));
   info->first_free_slot = b.next_slot;
 
-  info->ipc_buffer = abi::kRootIpcBuffer;
-  info->stack_top = abi::kRootStackTop;
+  info->ipc_buffer = uapi::kRootIpcBuffer;
+  info->stack_top = uapi::kRootStackTop;
   if (platform.uart) {
     info->uart_paddr = platform.uart->mmio.base.value();
     info->uart_irq = platform.uart->irq;
@@ -266,12 +266,12 @@ Status start_root_task(const PlatformInfo& platform, std::string_view path) {
   TRY(cap_copy(b.root(uint64_t(BootSlot::RootVSpace)), tcb_slot(tcb, TcbSlot::VSpace), Rights::All));
   tcb.satp = vspace_satp(b.root(uint64_t(BootSlot::RootVSpace)).cap);
   TRY(cap_copy(b.root(uint64_t(BootSlot::IpcBufferFrame)), tcb_slot(tcb, TcbSlot::IpcBuffer), Rights::All));
-  tcb.ipc_buffer_va = abi::kRootIpcBuffer;
+  tcb.ipc_buffer_va = uapi::kRootIpcBuffer;
   tcb.max_priority = 255;
   set_priority(tcb, 255);
   tcb.context.pc = image.entry;
-  tcb.context.regs[static_cast<size_t>(arch::Reg::Sp)] = abi::kRootStackTop;
-  tcb.context.regs[static_cast<size_t>(arch::Reg::A0)] = abi::kRootBootInfo;
+  tcb.context.regs[static_cast<size_t>(arch::Reg::Sp)] = uapi::kRootStackTop;
+  tcb.context.regs[static_cast<size_t>(arch::Reg::A0)] = uapi::kRootBootInfo;
   make_runnable(tcb);
 
   kprint("  root task: {} ({} segments, entry {:#x}), {} untyped regions, {} free slots from {}\n", path,

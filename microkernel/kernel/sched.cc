@@ -24,14 +24,14 @@ Tcb& tcb_of_link(RunLink* link) {
 }
 
 void account_switch_out(Tcb& thread) {
-  thread.counters[abi::Counter::Instructions] += arch::read_instret() - thread.switched_in_instret;
-  thread.counters[abi::Counter::Cycles] += arch::read_cycle() - thread.switched_in_cycle;
+  thread.counters[uapi::Counter::Instructions] += arch::read_instret() - thread.switched_in_instret;
+  thread.counters[uapi::Counter::Cycles] += arch::read_cycle() - thread.switched_in_cycle;
 }
 
 void switch_to(Hart& hart, Tcb& next) {
   if (hart.current != &next) {
     if (hart.current != nullptr) account_switch_out(*hart.current);
-    ++next.counters[abi::Counter::ContextSwitches];
+    ++next.counters[uapi::Counter::ContextSwitches];
     next.switched_in_instret = arch::read_instret();
     next.switched_in_cycle = arch::read_cycle();
     hart.current = &next;

@@ -13,8 +13,8 @@
 namespace kern {
 namespace {
 
-using abi::MessageInfo;
-using abi::Syscall;
+using uapi::MessageInfo;
+using uapi::Syscall;
 using arch::Reg;
 
 uint64_t& reg(Tcb& t, Reg r) { return t.context.regs[static_cast<size_t>(r)]; }
@@ -31,10 +31,10 @@ void do_send(Tcb& thread, uint64_t cptr, MessageInfo info, bool blocking, bool i
   const Capability cap = (*slot)->cap;
   switch (cap.type()) {
     case ObjectType::Endpoint:
-      if (!abi::has(cap.rights(), Rights::Write)) return set_error(thread, Error::IllegalOperation);
+      if (!uapi::has(cap.rights(), Rights::Write)) return set_error(thread, Error::IllegalOperation);
       return endpoint_send(thread, cap, info, blocking, is_call);
     case ObjectType::Notification:
-      if (!abi::has(cap.rights(), Rights::Write)) return set_error(thread, Error::IllegalOperation);
+      if (!uapi::has(cap.rights(), Rights::Write)) return set_error(thread, Error::IllegalOperation);
       notification_signal(cap);
       return set_result(thread, MessageInfo{});
     default:
@@ -46,7 +46,7 @@ void do_receive(Tcb& thread, uint64_t cptr, bool blocking) {
   auto slot = lookup_nonempty(thread, cptr);
   if (!slot) return set_error(thread, slot.error());
   const Capability cap = (*slot)->cap;
-  if (!abi::has(cap.rights(), Rights::Read)) return set_error(thread, Error::IllegalOperation);
+  if (!uapi::has(cap.rights(), Rights::Read)) return set_error(thread, Error::IllegalOperation);
   switch (cap.type()) {
     case ObjectType::Endpoint:
       return endpoint_receive(thread, cap, blocking);
@@ -58,7 +58,7 @@ void do_receive(Tcb& thread, uint64_t cptr, bool blocking) {
 }
 
 void handle_syscall(Tcb& thread) {
-  ++thread.counters[abi::Counter::Syscalls];
+  ++thread.counters[uapi::Counter::Syscalls];
   const uint64_t number = reg(thread, Reg::A7);
   const uint64_t cptr = reg(thread, Reg::A0);
   const MessageInfo info{reg(thread, Reg::A1)};
@@ -89,16 +89,16 @@ void handle_syscall(Tcb& thread) {
   // Not a system call: the thread's fault handler decides (it may emulate
   // it and resume the thread after the ecall).
   const uint64_t mrs[] = {thread.context.pc - 4, number, cptr, info.raw, reg(thread, Reg::A2), reg(thread, Reg::A3)};
-  deliver_fault(thread, abi::FaultLabel::UnknownSyscall, mrs);
+  deliver_fault(thread, uapi::FaultLabel::UnknownSyscall, mrs);
 }
 
-abi::FaultAccess access_of(arch::Exception e) {
+uapi::FaultAccess access_of(arch::Exception e) {
   switch (e) {
     case arch::Exception::InstructionPageFault:
-    case arch::Exception::InstructionAccessFault: return abi::FaultAccess::Execute;
+    case arch::Exception::InstructionAccessFault: return uapi::FaultAccess::Execute;
     case arch::Exception::StorePageFault:
-    case arch::Exception::StoreAccessFault: return abi::FaultAccess::Write;
-    default: return abi::FaultAccess::Read;
+    case arch::Exception::StoreAccessFault: return uapi::FaultAccess::Write;
+    default: return uapi::FaultAccess::Read;
   }
 }
 
@@ -115,11 +115,11 @@ void handle_exception(Tcb& thread, uint64_t scause) {
     case arch::Exception::LoadAccessFault:
     case arch::Exception::StoreAccessFault: {
       const uint64_t mrs[] = {thread.context.pc, arch::read_stval(), static_cast<uint64_t>(access_of(code))};
-      return deliver_fault(thread, abi::FaultLabel::PageFault, mrs);
+      return deliver_fault(thread, uapi::FaultLabel::PageFault, mrs);
     }
     default: {
       const uint64_t mrs[] = {thread.context.pc, scause, arch::read_stval()};
-      return deliver_fault(thread, abi::FaultLabel::Exception, mrs);
+      return deliver_fault(thread, uapi::FaultLabel::Exception, mrs);
     }
   }
 }

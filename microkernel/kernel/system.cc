@@ -8,7 +8,7 @@ namespace kern {
 
 Status invoke_system(Invocation& inv) {
   TRY(require_rights(inv, Rights::Write));
-  if (inv.label() != abi::Label::SystemShutdown) return fail(Error::IllegalOperation);
+  if (inv.label() != uapi::Label::SystemShutdown) return fail(Error::IllegalOperation);
   const uint64_t code = TRY(inv.mr(0));
   if (code > 0xffff) return fail(Error::RangeError);
   kprint("system shutdown requested by user space, status {}\n", code);

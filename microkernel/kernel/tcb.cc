@@ -11,7 +11,7 @@
 //   ReadRegisters:  reply mr0 = pc, mr1..mr31 = x1..x31
 //   WriteRegisters: mr0 = pc, mr1.. = x1.. (as many as sent)
 //   Resume, Suspend
-//   ReadCounters:   reply in abi::Counter order
+//   ReadCounters:   reply in uapi::Counter order
 // The bindings are stored as capability copies in the TCB's own slots.
 #include "arch/riscv/cpu.h"
 #include "kernel/invoke.h"
@@ -58,7 +58,7 @@ Status configure(Invocation& inv, Tcb& tcb) {
     buffer_va = TRY(inv.mr(0));
     if (!is_aligned(buffer_va, kPageSize)) return fail(Error::AlignmentError);
     if (buffer_va >= kUserTop) return fail(Error::RangeError);  // as VSpaceMap: outside the user half
-    if (!abi::has(caps[2]->cap.rights(), Rights::Read | Rights::Write)) return fail(Error::IllegalOperation);
+    if (!uapi::has(caps[2]->cap.rights(), Rights::Read | Rights::Write)) return fail(Error::IllegalOperation);
   }
   Slot* fault_ep = nullptr;
   bool remove_fault_ep = false;
@@ -71,7 +71,7 @@ Status configure(Invocation& inv, Tcb& tcb) {
       fault_ep = TRY(inv.lookup(cptr));
       if (fault_ep->empty()) return fail(Error::FailedLookup);
       if (fault_ep->cap.type() != ObjectType::Endpoint) return fail(Error::InvalidCapability);
-      if (!abi::has(fault_ep->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+      if (!uapi::has(fault_ep->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
       if (fault_ep->depth() >= kMaxDepth) return fail(Error::RangeError);
     }
   }
@@ -140,19 +140,19 @@ bool blocked_in_syscall(const Tcb& tcb) {
 Status invoke_tcb(Invocation& inv) {
   Tcb& tcb = object_of<Tcb>(inv.cap());
   switch (inv.label()) {
-    case abi::Label::TcbReadRegisters:
+    case uapi::Label::TcbReadRegisters:
       TRY(require_rights(inv, Rights::Read));
       inv.reply(0, tcb.context.pc);
       for (size_t i = 1; i < 32; ++i) inv.reply(i, tcb.context.regs[i]);
       return {};
-    case abi::Label::TcbReadCounters: {
+    case uapi::Label::TcbReadCounters: {
       TRY(require_rights(inv, Rights::Read));
       ThreadCounters counters = tcb.counters;
       if (&tcb == current_thread()) {  // include the running slice
-        counters[abi::Counter::Instructions] += arch::read_instret() - tcb.switched_in_instret;
-        counters[abi::Counter::Cycles] += arch::read_cycle() - tcb.switched_in_cycle;
+        counters[uapi::Counter::Instructions] += arch::read_instret() - tcb.switched_in_instret;
+        counters[uapi::Counter::Cycles] += arch::read_cycle() - tcb.switched_in_cycle;
       }
-      for (size_t i = 0; i < static_cast<size_t>(abi::Counter::Count); ++i) inv.reply(i, counters.values[i]);
+      for (size_t i = 0; i < static_cast<size_t>(uapi::Counter::Count); ++i) inv.reply(i, counters.values[i]);
       return {};
     }
     default:
@@ -160,19 +160,19 @@ Status invoke_tcb(Invocation& inv) {
   }
   TRY(require_rights(inv, Rights::Write));
   switch (inv.label()) {
-    case abi::Label::TcbConfigure:
+    case uapi::Label::TcbConfigure:
       return configure(inv, tcb);
-    case abi::Label::TcbSetPriority:
+    case uapi::Label::TcbSetPriority:
       return set_priority_op(inv, tcb);
-    case abi::Label::TcbWriteRegisters:
+    case uapi::Label::TcbWriteRegisters:
       return write_registers(inv, tcb);
-    case abi::Label::TcbResume:
+    case uapi::Label::TcbResume:
       if (tcb_slot(tcb, TcbSlot::CSpace).empty() || tcb_slot(tcb, TcbSlot::VSpace).empty()) {
         return fail(Error::IllegalOperation);
       }
       if (tcb.state == ThreadState::Inactive) make_runnable(tcb);
       return {};
-    case abi::Label::TcbSuspend: {
+    case uapi::Label::TcbSuspend: {
       const bool restart = blocked_in_syscall(tcb);
       cancel_ipc(tcb);
       make_blocked(tcb, ThreadState::Inactive);

@@ -17,7 +17,7 @@ Status invoke_untyped(Invocation& inv) {
   const uint64_t first = TRY(inv.mr(3));
   Slot* dest_cnode = TRY(inv.extra_cap(0));
   if (dest_cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
-  if (!abi::has(dest_cnode->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+  if (!uapi::has(dest_cnode->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
   if (count == 0 || count > kMaxRetypeCount || type > 0xff || size_bits > 63) return fail(Error::InvalidArgument);
 
   const uint64_t slots = uint64_t{1} << dest_cnode->cap.cnode_radix();

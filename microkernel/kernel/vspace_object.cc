@@ -35,22 +35,22 @@ using sv39::Perm;
 Result<Perm> user_perm(uint64_t bits, const Capability* frame) {
   if (bits == 0 || bits > 7) return fail(Error::InvalidArgument);
   Perm perm = Perm::U;
-  if (bits & uint64_t(abi::MapPerm::Read)) perm = perm | Perm::R;
-  if (bits & uint64_t(abi::MapPerm::Write)) perm = perm | Perm::W;
-  if (bits & uint64_t(abi::MapPerm::Execute)) perm = perm | Perm::X;
+  if (bits & uint64_t(uapi::MapPerm::Read)) perm = perm | Perm::R;
+  if (bits & uint64_t(uapi::MapPerm::Write)) perm = perm | Perm::W;
+  if (bits & uint64_t(uapi::MapPerm::Execute)) perm = perm | Perm::X;
   // Sv39 reserves W without R.
   if (has(perm, Perm::W) && !has(perm, Perm::R)) return fail(Error::InvalidArgument);
   if (frame != nullptr) {
-    if (has(perm, Perm::W) && !abi::has(frame->rights(), Rights::Write)) return fail(Error::IllegalOperation);
-    if (!abi::has(frame->rights(), Rights::Read)) return fail(Error::IllegalOperation);
+    if (has(perm, Perm::W) && !uapi::has(frame->rights(), Rights::Write)) return fail(Error::IllegalOperation);
+    if (!uapi::has(frame->rights(), Rights::Read)) return fail(Error::IllegalOperation);
   }
   return perm;
 }
 
 uint64_t perm_bits(Perm perm) {
-  return (has(perm, Perm::R) ? uint64_t(abi::MapPerm::Read) : 0) |
-         (has(perm, Perm::W) ? uint64_t(abi::MapPerm::Write) : 0) |
-         (has(perm, Perm::X) ? uint64_t(abi::MapPerm::Execute) : 0);
+  return (has(perm, Perm::R) ? uint64_t(uapi::MapPerm::Read) : 0) |
+         (has(perm, Perm::W) ? uint64_t(uapi::MapPerm::Write) : 0) |
+         (has(perm, Perm::X) ? uint64_t(uapi::MapPerm::Execute) : 0);
 }
 
 Result<Slot*> vspace_cap(Invocation& inv, size_t index) {
@@ -86,7 +86,7 @@ Status map(Invocation& inv) {
   const uint64_t bits = TRY(inv.mr(3));
   Slot* cnode = TRY(inv.extra_cap(0));
   if (cnode->cap.type() != ObjectType::CNode) return fail(Error::InvalidCapability);
-  if (!abi::has(cnode->cap.rights(), Rights::Read)) return fail(Error::IllegalOperation);
+  if (!uapi::has(cnode->cap.rights(), Rights::Read)) return fail(Error::IllegalOperation);
   if (count == 0 || count > kMaxMapCount) return fail(Error::RangeError);
   PhysAddr frames[kMaxMapCount];
   Perm perm = Perm::None;
@@ -101,11 +101,11 @@ Status map(Invocation& inv) {
 
 Status copy_range(Invocation& inv) {
   Slot* dst = TRY(vspace_cap(inv, 0));
-  if (!abi::has(dst->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
+  if (!uapi::has(dst->cap.rights(), Rights::Write)) return fail(Error::IllegalOperation);
   const uint64_t va = TRY(inv.mr(0));
   const uint64_t length = TRY(inv.mr(1));
   const uint64_t mode = TRY(inv.mr(2));
-  if (mode != uint64_t(abi::CopyMode::Cow) && mode != uint64_t(abi::CopyMode::Share)) {
+  if (mode != uint64_t(uapi::CopyMode::Cow) && mode != uint64_t(uapi::CopyMode::Share)) {
     return fail(Error::InvalidArgument);
   }
   UserSpace destination = user_space(dst->cap);
@@ -135,7 +135,7 @@ Status copy_page(Invocation& inv) {
 }  // namespace
 
 Status invoke_vspace(Invocation& inv) {
-  if (inv.label() == abi::Label::VSpaceLookup) {
+  if (inv.label() == uapi::Label::VSpaceLookup) {
     TRY(require_rights(inv, Rights::Read));
     const PageInfo info = TRY(user_space(inv.cap()).lookup(VirtAddr(TRY(inv.mr(0)))));
     inv.reply(0, info.frame.value());
@@ -146,25 +146,25 @@ Status invoke_vspace(Invocation& inv) {
   }
   TRY(require_rights(inv, Rights::Write));
   switch (inv.label()) {
-    case abi::Label::VSpaceSetTablePool:
+    case uapi::Label::VSpaceSetTablePool:
       return set_table_pool(inv);
-    case abi::Label::VSpaceMap:
+    case uapi::Label::VSpaceMap:
       return map(inv);
-    case abi::Label::VSpaceUnmap: {
+    case uapi::Label::VSpaceUnmap: {
       const uint64_t va = TRY(inv.mr(0));
       inv.reply(0, TRY(user_space(inv.cap()).unmap(VirtAddr(va), TRY(inv.mr(1)))));
       return {};
     }
-    case abi::Label::VSpaceProtect: {
+    case uapi::Label::VSpaceProtect: {
       const uint64_t va = TRY(inv.mr(0));
       const uint64_t length = TRY(inv.mr(1));
       const Perm perm = TRY(user_perm(TRY(inv.mr(2)), nullptr));
       inv.reply(0, TRY(user_space(inv.cap()).protect(VirtAddr(va), length, perm)));
       return {};
     }
-    case abi::Label::VSpaceCopyRange:
+    case uapi::Label::VSpaceCopyRange:
       return copy_range(inv);
-    case abi::Label::VSpaceCopyPage:
+    case uapi::Label::VSpaceCopyPage:
       return copy_page(inv);
     default:
       return fail(Error::IllegalOperation);

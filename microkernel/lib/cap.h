@@ -39,8 +39,8 @@
 
 namespace kern {
 
-using abi::ObjectType;
-using abi::Rights;
+using uapi::ObjectType;
+using uapi::Rights;
 
 inline constexpr unsigned kSlotSizeBits = 5;  // sizeof(Slot) == 32
 inline constexpr unsigned kMaxDepth = 255;

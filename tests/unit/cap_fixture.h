@@ -9,11 +9,6 @@
 // object except the Untyped it was carved from.
 #pragma once
 
-// FIXME: gtest includes <cxxabi.h> to demangle type names, and that header
-// declares `namespace abi = __cxxabiv1`, which clashes with our namespace abi
-// (abi/abi.h, included by cap.h). Until the ABI namespace is renamed, gtest
-// is told not to include it; only typed-test names lose their demangling.
-#define GTEST_HAS_CXXABI_H_ 0
 #include <gtest/gtest.h>
 #include <pthread.h>
 

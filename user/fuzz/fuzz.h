@@ -68,7 +68,7 @@ struct FuzzThread {
   uint64_t limit;             // stop (kDoneSyscall) after this many; 0 = never
   uint64_t checkpoint_every;  // report (kCheckpointSyscall) this often; 0 = never
   uint64_t next_checkpoint;   // calls at the next report
-  abi::IpcBuffer* buffer;     // this thread's IPC buffer
+  uapi::IpcBuffer* buffer;     // this thread's IPC buffer
   uint64_t last_value;        // a value a reply carried, reused as an argument
   const FuzzThread* leader;   // partner: the main thread, whose progress it watches
   uint64_t leader_calls;      // partner: the main thread's calls when last seen moving

@@ -21,10 +21,10 @@
 
 namespace fuzz {
 
-using abi::Label;
-using abi::MessageInfo;
-using abi::ObjectType;
-using abi::Syscall;
+using uapi::Label;
+using uapi::MessageInfo;
+using uapi::ObjectType;
+using uapi::Syscall;
 
 // --- randomness ----------------------------------------------------------------
 
@@ -253,13 +253,13 @@ uint64_t message_length(FuzzThread& t) {
   const uint64_t r = below(t, 100);
   if (r < 60) return below(t, 5);
   if (r < 85) return 5 + below(t, 12);
-  if (r < 95) return below(t, abi::kMaxMessageLength + 1);
-  return abi::kMaxMessageLength + below(t, 64);
+  if (r < 95) return below(t, uapi::kMaxMessageLength + 1);
+  return uapi::kMaxMessageLength + below(t, 64);
 }
 
 void fill_buffer_caps(FuzzThread& t, const Template* tpl) {
-  abi::IpcBuffer& b = *t.buffer;
-  for (size_t i = 0; i < abi::kMaxExtraCaps; ++i) {
+  uapi::IpcBuffer& b = *t.buffer;
+  for (size_t i = 0; i < uapi::kMaxExtraCaps; ++i) {
     b.caps[i] = tpl != nullptr && i < tpl->cap_count && percent(t, 85) ? home_slot(t, tpl->caps[i]) : any_slot(t);
   }
   const uint64_t r = below(t, 100);
@@ -276,7 +276,7 @@ void make_invocation(FuzzThread& t, Call& c) {
   if (tpl != nullptr) {
     label = static_cast<uint64_t>(tpl->label);
     c.template_label = label;
-    c.cptr = percent(t, 85) ? home_slot(t, abi::label_object(tpl->label)) : any_slot(t);
+    c.cptr = percent(t, 85) ? home_slot(t, uapi::label_object(tpl->label)) : any_slot(t);
     length = percent(t, 85) ? tpl->mr_count : message_length(t);
     if (tpl->label == Label::TcbWriteRegisters && percent(t, 50)) length = 1 + below(t, 32);
     caps = percent(t, 90) ? tpl->cap_count : below(t, 4);
@@ -287,7 +287,7 @@ void make_invocation(FuzzThread& t, Call& c) {
     length = message_length(t);
     caps = below(t, 4);
   }
-  for (size_t i = 0; i < length && i < abi::kMaxMessageLength; ++i) {
+  for (size_t i = 0; i < length && i < uapi::kMaxMessageLength; ++i) {
     c.mr[i] = value_of(t, tpl != nullptr && i < tpl->mr_count ? tpl->mrs[i] : Kind::Any);
   }
   c.info = MessageInfo::make(label, length, caps);
@@ -302,7 +302,7 @@ void make_message(FuzzThread& t, Call& c, bool aim_at_ipc) {
     c.cptr = any_slot(t);
   }
   const uint64_t length = message_length(t);
-  for (size_t i = 0; i < length && i < abi::kMaxMessageLength; ++i) c.mr[i] = interesting(t);
+  for (size_t i = 0; i < length && i < uapi::kMaxMessageLength; ++i) c.mr[i] = interesting(t);
   c.info = MessageInfo::make(percent(t, 70) ? below(t, 8) : next(t), length, percent(t, 70) ? 0 : 1 + below(t, 3));
   fill_buffer_caps(t, nullptr);
 }
@@ -353,7 +353,7 @@ void make_call(FuzzThread& t, Call& c) {
 // What a successful call says about the sandbox.
 void learn_from(FuzzThread& t, const Call& c) {
   const auto label = static_cast<Label>(c.template_label);
-  learn(t, abi::label_object(label), c.cptr);
+  learn(t, uapi::label_object(label), c.cptr);
   switch (label) {
     case Label::UntypedRetype:
       for (uint64_t i = 0; i < c.mr[2] && i < kSandboxSlots; ++i) learn(t, static_cast<ObjectType>(c.mr[0]), c.mr[3] + i);
@@ -379,8 +379,8 @@ void learn_from(FuzzThread& t, const Call& c) {
 
 os::SyscallResult issue(FuzzThread& t, const Call& c) {
   ++t.calls;
-  const uint64_t length = c.info.length() < abi::kMaxMessageLength ? c.info.length() : abi::kMaxMessageLength;
-  for (size_t i = abi::kMessageRegistersInCpu; i < length; ++i) t.buffer->mr[i] = c.mr[i];
+  const uint64_t length = c.info.length() < uapi::kMaxMessageLength ? c.info.length() : uapi::kMaxMessageLength;
+  for (size_t i = uapi::kMessageRegistersInCpu; i < length; ++i) t.buffer->mr[i] = c.mr[i];
   const os::SyscallResult r =
       os::syscall(static_cast<Syscall>(c.number), c.cptr, c.info, c.mr[0], c.mr[1], c.mr[2], c.mr[3]);
   const bool invocation = c.number == static_cast<uint64_t>(Syscall::Call) && c.template_label != 0 &&

@@ -15,7 +15,7 @@ uint64_t below(FuzzThread& t, uint64_t n);
 bool percent(FuzzThread& t, uint64_t p);
 
 // A slot that held an object of `type` when last seen, or a home slot.
-uint64_t home_slot(FuzzThread& t, abi::ObjectType type);
+uint64_t home_slot(FuzzThread& t, uapi::ObjectType type);
 // A slot after the home slots (likely empty).
 uint64_t dest_slot(FuzzThread& t);
 // A user address, mostly page aligned in the sandbox window.
@@ -26,8 +26,8 @@ uint64_t user_va(FuzzThread& t);
 struct Call {
   uint64_t number;
   uint64_t cptr;
-  abi::MessageInfo info;
-  uint64_t mr[abi::kMaxMessageLength];
+  uapi::MessageInfo info;
+  uint64_t mr[uapi::kMaxMessageLength];
   uint64_t template_label;  // the invocation's label when it is one, else 0
 };
 

@@ -38,12 +38,12 @@
 
 namespace {
 
-using abi::BootSlot;
-using abi::Label;
-using abi::MessageInfo;
-using abi::ObjectType;
-using abi::Rights;
-using abi::Syscall;
+using uapi::BootSlot;
+using uapi::Label;
+using uapi::MessageInfo;
+using uapi::ObjectType;
+using uapi::Rights;
+using uapi::Syscall;
 
 constexpr uint64_t slot(BootSlot s) { return static_cast<uint64_t>(s); }
 constexpr uint64_t kRootCNode = slot(BootSlot::RootCNode);
@@ -264,7 +264,7 @@ fuzz::FuzzThread fuzz_state(uint64_t seed, uint64_t limit, uint64_t every, const
   s.limit = limit;
   s.checkpoint_every = every;
   s.next_checkpoint = every;
-  s.buffer = reinterpret_cast<abi::IpcBuffer*>(t.ipc_va);
+  s.buffer = reinterpret_cast<uapi::IpcBuffer*>(t.ipc_va);
   return s;
 }
 
@@ -366,7 +366,7 @@ void restart_both() {
 
 // A fault of a fuzzing thread. Returns whether to reply (resume it).
 bool on_fault(const Thread& t, uint64_t badge, uint64_t label, const os::SyscallResult& r) {
-  if (label == static_cast<uint64_t>(abi::FaultLabel::UnknownSyscall)) {
+  if (label == static_cast<uint64_t>(uapi::FaultLabel::UnknownSyscall)) {
     const uint64_t number = r.mr[1];
     if (badge == kBadgeMain && number == fuzz::kCheckpointSyscall) {
       const uint64_t calls = g_main_state.calls;
@@ -420,11 +420,11 @@ bool on_fault(const Thread& t, uint64_t badge, uint64_t label, const os::Syscall
   }
 }
 
-uint64_t find_memory(const abi::BootInfo& info) {
+uint64_t find_memory(const uapi::BootInfo& info) {
   uint64_t best = 0;
   uint8_t best_bits = 0;
   for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    const abi::UntypedDesc& d = info.untyped_list[i];
+    const uapi::UntypedDesc& d = info.untyped_list[i];
     if (!d.device && d.size_bits > best_bits) {
       best = info.untyped.first + i;
       best_bits = d.size_bits;
@@ -440,8 +440,8 @@ uint64_t find_memory(const abi::BootInfo& info) {
 }  // namespace
 
 int main(uint64_t boot_info_address) {
-  const auto& info = *reinterpret_cast<const abi::BootInfo*>(boot_info_address);
-  os::set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info.ipc_buffer));
+  const auto& info = *reinterpret_cast<const uapi::BootInfo*>(boot_info_address);
+  os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(info.ipc_buffer));
   const std::string_view bootargs(info.bootargs);
   g.seed = number_arg(bootargs, "fuzz.seed").value_or(1);
   g.count = number_arg(bootargs, "fuzz.count").value_or(20000);

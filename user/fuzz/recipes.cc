@@ -12,10 +12,10 @@
 namespace fuzz {
 namespace {
 
-using abi::Label;
-using abi::MessageInfo;
-using abi::ObjectType;
-using abi::Syscall;
+using uapi::Label;
+using uapi::MessageInfo;
+using uapi::ObjectType;
+using uapi::Syscall;
 
 constexpr uint64_t kReadWrite = 3;  // MapPerm Read | Write
 
@@ -24,7 +24,7 @@ uint64_t type(ObjectType t) { return static_cast<uint64_t>(t); }
 // A recipe stops short at the thread's call limit, so that a run makes
 // exactly as many calls as asked: the steps left return an error.
 bool at_limit(const FuzzThread& t) { return t.limit != 0 && t.calls >= t.limit; }
-constexpr os::SyscallResult kSkipped = {0, MessageInfo::error(abi::Error::IllegalOperation), {}};
+constexpr os::SyscallResult kSkipped = {0, MessageInfo::error(uapi::Error::IllegalOperation), {}};
 
 os::SyscallResult step(FuzzThread& t, Label label, uint64_t cptr, std::initializer_list<uint64_t> mrs,
                        std::initializer_list<uint64_t> caps = {}) {

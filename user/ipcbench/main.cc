@@ -21,9 +21,9 @@ extern "C" char __image_end[];
 
 namespace {
 
-using abi::BootSlot;
-using abi::MessageInfo;
-using abi::Syscall;
+using uapi::BootSlot;
+using uapi::MessageInfo;
+using uapi::Syscall;
 
 constexpr int kRuns = 11;
 constexpr int kIterations = 200;
@@ -119,21 +119,21 @@ bool build(Setup& s) {
   s.vspace = s.take();
   const uint64_t pool = s.take();
   const uint64_t frames = s.take(kServerStackPages + 1);
-  return check(os::retype(s.untyped, abi::ObjectType::Endpoint, 0, 1, root, s.endpoint), "endpoint") &&
-         check(os::retype(s.untyped, abi::ObjectType::Notification, 0, 1, root, s.notification), "notification") &&
-         check(os::retype(s.untyped, abi::ObjectType::Tcb, 0, 1, root, s.tcb), "tcb") &&
-         check(os::retype(s.untyped, abi::ObjectType::VSpace, 0, 1, root, s.vspace), "vspace") &&
-         check(os::retype(s.untyped, abi::ObjectType::Untyped, 16, 1, root, pool), "pool") &&
-         check(os::retype(s.untyped, abi::ObjectType::Frame, 0, kServerStackPages + 1, root, frames), "frames") &&
+  return check(os::retype(s.untyped, uapi::ObjectType::Endpoint, 0, 1, root, s.endpoint), "endpoint") &&
+         check(os::retype(s.untyped, uapi::ObjectType::Notification, 0, 1, root, s.notification), "notification") &&
+         check(os::retype(s.untyped, uapi::ObjectType::Tcb, 0, 1, root, s.tcb), "tcb") &&
+         check(os::retype(s.untyped, uapi::ObjectType::VSpace, 0, 1, root, s.vspace), "vspace") &&
+         check(os::retype(s.untyped, uapi::ObjectType::Untyped, 16, 1, root, pool), "pool") &&
+         check(os::retype(s.untyped, uapi::ObjectType::Frame, 0, kServerStackPages + 1, root, frames), "frames") &&
          check(os::vspace_set_table_pool(s.vspace, pool), "table pool") &&
          check(status(os::vspace_copy_range(slot(BootSlot::RootVSpace), s.vspace, 0x10000,
-                                            reinterpret_cast<uint64_t>(__image_end) - 0x10000, abi::CopyMode::Share)),
+                                            reinterpret_cast<uint64_t>(__image_end) - 0x10000, uapi::CopyMode::Share)),
                "share image") &&
          check(os::vspace_map(s.vspace, kServerStackTop - kServerStackPages * 4096, root, frames, kServerStackPages,
-                              uint64_t(abi::MapPerm::Read) | uint64_t(abi::MapPerm::Write)),
+                              uint64_t(uapi::MapPerm::Read) | uint64_t(uapi::MapPerm::Write)),
                "map stack") &&
          check(os::vspace_map(s.vspace, kServerIpcBuffer, root, frames + kServerStackPages, 1,
-                              uint64_t(abi::MapPerm::Read) | uint64_t(abi::MapPerm::Write)),
+                              uint64_t(uapi::MapPerm::Read) | uint64_t(uapi::MapPerm::Write)),
                "map ipc buffer") &&
          check(os::tcb_configure(s.tcb, root, s.vspace, frames + kServerStackPages, kServerIpcBuffer, 0), "configure") &&
          check(os::tcb_set_priority(slot(BootSlot::RootTcb), 100), "client priority");
@@ -152,8 +152,8 @@ void report(const char* name, Sample sample) {
 }  // namespace
 
 int main(uint64_t boot_info_address) {
-  const auto& info = *reinterpret_cast<const abi::BootInfo*>(boot_info_address);
-  os::set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info.ipc_buffer));
+  const auto& info = *reinterpret_cast<const uapi::BootInfo*>(boot_info_address);
+  os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(info.ipc_buffer));
   Setup s{info.first_free_slot, 0, 0, 0, 0, 0};
   // The largest RAM untyped.
   uint64_t best_bits = 0;

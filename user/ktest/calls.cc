@@ -6,22 +6,22 @@
 namespace kt {
 namespace {
 
-using abi::MessageInfo;
-using abi::Syscall;
+using uapi::MessageInfo;
+using uapi::Syscall;
 
 Error status(const os::Reply& r) { return os::error_of(r); }
 
 // Puts words 4.. of a message into the caller's IPC buffer and returns
 // words 0..3 for the registers.
 MessageInfo stage(uint64_t label, std::initializer_list<uint64_t> mrs, uint64_t regs[4]) {
-  abi::IpcBuffer* buffer = my_buffer();
+  uapi::IpcBuffer* buffer = my_buffer();
   size_t i = 0;
   for (uint64_t value : mrs) {
-    if (i < abi::kMessageRegistersInCpu) regs[i] = value;
-    else if (i < abi::kMaxMessageLength) buffer->mr[i] = value;
+    if (i < uapi::kMessageRegistersInCpu) regs[i] = value;
+    else if (i < uapi::kMaxMessageLength) buffer->mr[i] = value;
     ++i;
   }
-  return MessageInfo::make(label, i < abi::kMaxMessageLength ? i : abi::kMaxMessageLength);
+  return MessageInfo::make(label, i < uapi::kMaxMessageLength ? i : uapi::kMaxMessageLength);
 }
 
 Message transmit(Syscall number, uint64_t cptr, uint64_t label, std::initializer_list<uint64_t> mrs) {
@@ -102,7 +102,7 @@ os::Reply protect(uint64_t vspace, uint64_t va, uint64_t length, uint64_t perm) 
   return call(vspace, Label::VSpaceProtect, {va, length, perm});
 }
 
-os::Reply copy_range(uint64_t src, uint64_t dst, uint64_t va, uint64_t length, abi::CopyMode mode) {
+os::Reply copy_range(uint64_t src, uint64_t dst, uint64_t va, uint64_t length, uapi::CopyMode mode) {
   return call(src, Label::VSpaceCopyRange, {va, length, uint64_t(mode)}, {dst});
 }
 
@@ -132,8 +132,8 @@ Message message_of(const os::SyscallResult& r) {
   Message m;
   m.badge = r.badge;
   m.info = r.info;
-  const size_t n = r.info.length() < abi::kMaxMessageLength ? r.info.length() : abi::kMaxMessageLength;
-  for (size_t i = 0; i < n; ++i) m.mr[i] = i < abi::kMessageRegistersInCpu ? r.mr[i] : my_buffer()->mr[i];
+  const size_t n = r.info.length() < uapi::kMaxMessageLength ? r.info.length() : uapi::kMaxMessageLength;
+  for (size_t i = 0; i < n; ++i) m.mr[i] = i < uapi::kMessageRegistersInCpu ? r.mr[i] : my_buffer()->mr[i];
   return m;
 }
 

@@ -16,31 +16,31 @@
 
 namespace kt {
 
-using abi::Error;
-using abi::Label;
-using abi::ObjectType;
-using abi::Rights;
+using uapi::Error;
+using uapi::Label;
+using uapi::ObjectType;
+using uapi::Rights;
 
-// The root task's fixed slots (abi::BootSlot) as plain cptrs.
-inline constexpr uint64_t kRootCNode = uint64_t(abi::BootSlot::RootCNode);
-inline constexpr uint64_t kRootVSpace = uint64_t(abi::BootSlot::RootVSpace);
-inline constexpr uint64_t kRootTcb = uint64_t(abi::BootSlot::RootTcb);
-inline constexpr uint64_t kIrqControl = uint64_t(abi::BootSlot::IrqControl);
-inline constexpr uint64_t kSystemControl = uint64_t(abi::BootSlot::SystemControl);
-inline constexpr uint64_t kRootIpcFrame = uint64_t(abi::BootSlot::IpcBufferFrame);
-inline constexpr uint64_t kBootInfoFrame = uint64_t(abi::BootSlot::BootInfoFrame);
+// The root task's fixed slots (uapi::BootSlot) as plain cptrs.
+inline constexpr uint64_t kRootCNode = uint64_t(uapi::BootSlot::RootCNode);
+inline constexpr uint64_t kRootVSpace = uint64_t(uapi::BootSlot::RootVSpace);
+inline constexpr uint64_t kRootTcb = uint64_t(uapi::BootSlot::RootTcb);
+inline constexpr uint64_t kIrqControl = uint64_t(uapi::BootSlot::IrqControl);
+inline constexpr uint64_t kSystemControl = uint64_t(uapi::BootSlot::SystemControl);
+inline constexpr uint64_t kRootIpcFrame = uint64_t(uapi::BootSlot::IpcBufferFrame);
+inline constexpr uint64_t kBootInfoFrame = uint64_t(uapi::BootSlot::BootInfoFrame);
 
 inline constexpr uint64_t kPage = 4096;
 inline constexpr uint64_t kUserTop = uint64_t{1} << 38;  // the user half of Sv39
-inline constexpr uint64_t kR = uint64_t(abi::MapPerm::Read);
-inline constexpr uint64_t kW = uint64_t(abi::MapPerm::Write);
-inline constexpr uint64_t kX = uint64_t(abi::MapPerm::Execute);
+inline constexpr uint64_t kR = uint64_t(uapi::MapPerm::Read);
+inline constexpr uint64_t kW = uint64_t(uapi::MapPerm::Write);
+inline constexpr uint64_t kX = uint64_t(uapi::MapPerm::Execute);
 inline constexpr uint64_t kRW = kR | kW;
 
 const char* error_name(Error error);
 
 // The calling thread's IPC buffer.
-inline abi::IpcBuffer* my_buffer() { return reinterpret_cast<abi::IpcBuffer*>(cpu::read_tp()); }
+inline uapi::IpcBuffer* my_buffer() { return reinterpret_cast<uapi::IpcBuffer*>(cpu::read_tp()); }
 
 inline Error error_of(Error e) { return e; }
 using os::error_of;  // for an os::Reply
@@ -74,8 +74,8 @@ Error set_priority(uint64_t tcb, uint64_t priority, uint64_t max);
 Error resume(uint64_t tcb);
 Error suspend(uint64_t tcb);
 os::Reply read_registers(uint64_t tcb);       // mr0 pc, mr[i] = x_i
-os::Reply read_counters(uint64_t tcb);        // abi::Counter order
-inline uint64_t counter(const os::Reply& r, abi::Counter c) { return r.mr[size_t(c)]; }
+os::Reply read_counters(uint64_t tcb);        // uapi::Counter order
+inline uint64_t counter(const os::Reply& r, uapi::Counter c) { return r.mr[size_t(c)]; }
 
 // --- VSpace, Frame --------------------------------------------------------------
 Error set_pool(uint64_t vspace, uint64_t untyped);
@@ -83,7 +83,7 @@ Error map(uint64_t vspace, uint64_t va, uint64_t first_frame, uint64_t count, ui
           uint64_t cnode = kRootCNode);
 os::Reply unmap(uint64_t vspace, uint64_t va, uint64_t length);           // mr0 pages unmapped
 os::Reply protect(uint64_t vspace, uint64_t va, uint64_t length, uint64_t perm);  // mr0 pages
-os::Reply copy_range(uint64_t src, uint64_t dst, uint64_t va, uint64_t length, abi::CopyMode mode);
+os::Reply copy_range(uint64_t src, uint64_t dst, uint64_t va, uint64_t length, uapi::CopyMode mode);
 os::Reply lookup(uint64_t vspace, uint64_t va);  // mr0 frame, mr1 perm, mr2 cow, mr3 map count
 os::Reply copy_page(uint64_t vspace, uint64_t va, uint64_t perm, uint64_t frame);  // mr0 old frame
 os::Reply frame_info(uint64_t frame);            // mr0 paddr, mr1 map count
@@ -98,14 +98,14 @@ Error irq_clear(uint64_t handler);
 // Message words beyond the fourth go through the caller's IPC buffer.
 struct Message {
   uint64_t badge = 0;
-  abi::MessageInfo info;
-  uint64_t mr[abi::kMaxMessageLength] = {};
+  uapi::MessageInfo info;
+  uint64_t mr[uapi::kMaxMessageLength] = {};
   Error error() const { return info.is_error() ? Error(info.label()) : Error::Ok; }
 };
 
 inline Error error_of(const Message& m) { return m.error(); }
 
-os::SyscallResult sys(abi::Syscall number, uint64_t cptr, abi::MessageInfo info = {}, uint64_t mr0 = 0,
+os::SyscallResult sys(uapi::Syscall number, uint64_t cptr, uapi::MessageInfo info = {}, uint64_t mr0 = 0,
                       uint64_t mr1 = 0, uint64_t mr2 = 0, uint64_t mr3 = 0);
 // The received message, with words 4.. copied out of the IPC buffer.
 Message message_of(const os::SyscallResult& r);

@@ -7,7 +7,7 @@
 namespace {
 
 using namespace kt;
-using abi::Counter;
+using uapi::Counter;
 
 KTEST(counters, syscalls) {
   const os::Reply before = read_counters(kRootTcb);
@@ -62,7 +62,7 @@ KTEST(counters, faults) {
   const uint64_t target = t.va(1);
   const Thread th = KT_TRY(spawn(t, fault_once, target));
   const Event e = KT_TRY(next_event(t));
-  CHECK_EQ(e.label, uint64_t(abi::FaultLabel::PageFault));
+  CHECK_EQ(e.label, uint64_t(uapi::FaultLabel::PageFault));
   CHECK_EQ(counter(read_counters(th.tcb), Counter::Faults), 1);
   const auto page = KT_TRY(t.map_new(1));
   CHECK_OK(map(kRootVSpace, target, page.first_frame, 1, kR));

@@ -15,8 +15,8 @@
 namespace {
 
 using namespace kt;
-using abi::FaultAccess;
-using abi::FaultLabel;
+using uapi::FaultAccess;
+using uapi::FaultLabel;
 
 constexpr uint64_t kLowPriority = kThreadPriority - 10;
 
@@ -255,7 +255,7 @@ KTEST(faults, pager_thread) {
   CHECK_EQ(KT_TRY(join(t, th)), 10);
   CHECK_EQ(g_pager.used.load(), 4);
   const os::Reply counters = read_counters(th.tcb);
-  CHECK_EQ(counter(counters, abi::Counter::Faults), 4);
+  CHECK_EQ(counter(counters, uapi::Counter::Faults), 4);
 }
 
 // While a fault waits in its endpoint's queue the faulted thread's

@@ -10,8 +10,8 @@
 namespace {
 
 using namespace kt;
-using abi::MessageInfo;
-using abi::Syscall;
+using uapi::MessageInfo;
+using uapi::Syscall;
 
 constexpr uint64_t kQuit = 0x99;
 constexpr uint64_t kLowPriority = kThreadPriority - 10;
@@ -149,7 +149,7 @@ uint64_t long_echo(uint64_t ep) {
       if (m.mr[i] != 0x1000 + i) ++errors;
     }
     // Reply with the words reversed.
-    abi::IpcBuffer* buffer = my_buffer();
+    uapi::IpcBuffer* buffer = my_buffer();
     uint64_t regs[4] = {};
     for (uint64_t i = 0; i < n; ++i) {
       const uint64_t value = 0x1000 + (n - 1 - i);
@@ -163,11 +163,11 @@ uint64_t long_echo(uint64_t ep) {
 }
 
 Status call_long(uint64_t ep, uint64_t n, Message& out) {
-  abi::IpcBuffer* buffer = my_buffer();
+  uapi::IpcBuffer* buffer = my_buffer();
   uint64_t regs[4] = {};
   for (uint64_t i = 0; i < n; ++i) {
     if (i < 4) regs[i] = 0x1000 + i;
-    else if (i < abi::kMaxMessageLength) buffer->mr[i] = 0x1000 + i;
+    else if (i < uapi::kMaxMessageLength) buffer->mr[i] = 0x1000 + i;
   }
   out = message_of(sys(Syscall::Call, ep, MessageInfo::make(1, n), regs[0], regs[1], regs[2], regs[3]));
   TRY_ERROR(out.error());
@@ -176,7 +176,7 @@ Status call_long(uint64_t ep, uint64_t n, Message& out) {
 
 // Sends (no reply) n words 0x1000 + i.
 Status call_long_send(uint64_t ep, uint64_t n) {
-  abi::IpcBuffer* buffer = my_buffer();
+  uapi::IpcBuffer* buffer = my_buffer();
   uint64_t regs[4] = {};
   for (uint64_t i = 0; i < n; ++i) {
     if (i < 4) regs[i] = 0x1000 + i;
@@ -189,7 +189,7 @@ Status call_long_send(uint64_t ep, uint64_t n) {
 KTEST(ipc, long_messages) {
   const uint64_t ep = KT_TRY(t.make(ObjectType::Endpoint));
   const Thread server = KT_TRY(spawn(t, long_echo, ep));
-  for (uint64_t n : {uint64_t{30}, uint64_t{5}, abi::kMaxMessageLength}) {
+  for (uint64_t n : {uint64_t{30}, uint64_t{5}, uapi::kMaxMessageLength}) {
     Message r;
     KT_TRY(call_long(ep, n, r));
     CHECK_EQ(r.info.label(), 0);  // the server saw no wrong word
@@ -199,7 +199,7 @@ KTEST(ipc, long_messages) {
   // A length beyond the maximum is cut to the maximum.
   Message r;
   KT_TRY(call_long(ep, 100, r));
-  CHECK_EQ(r.info.length(), abi::kMaxMessageLength);
+  CHECK_EQ(r.info.length(), uapi::kMaxMessageLength);
   CHECK_OK(ipc_call(ep, kQuit, {}));
   CHECK_EQ(KT_TRY(join(t, server)), 0);
 }

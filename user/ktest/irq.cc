@@ -96,9 +96,9 @@ constexpr uint8_t kIerReceive = 1 << 0;
 constexpr uint8_t kLsrDataReady = 1 << 0;
 
 Result<uint64_t> map_uart(Test& t) {
-  const abi::BootInfo& info = *env().info;
+  const uapi::BootInfo& info = *env().info;
   for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    const abi::UntypedDesc& desc = info.untyped_list[i];
+    const uapi::UntypedDesc& desc = info.untyped_list[i];
     if (!desc.device || desc.paddr != info.uart_paddr) continue;
     const uint64_t frame = t.slot();
     TRY_ERROR(retype(info.untyped.first + i, ObjectType::Frame, 0, 1, frame));

@@ -13,8 +13,8 @@
 namespace {
 
 using namespace kt;
-using abi::FaultAccess;
-using abi::FaultLabel;
+using uapi::FaultAccess;
+using uapi::FaultLabel;
 
 uint64_t g_secret = 0x5ec4e7;
 
@@ -136,7 +136,7 @@ KTEST(isolation, cow_fault_flow) {
   const uint64_t child = KT_TRY(t.make_vspace());
   constexpr uint64_t kData = 0x80'0000;
   CHECK_OK(map(parent, kData, page.first_frame, 1, kRW));
-  const os::Reply copied = copy_range(parent, child, kData, kPage, abi::CopyMode::Cow);
+  const os::Reply copied = copy_range(parent, child, kData, kPage, uapi::CopyMode::Cow);
   CHECK_EQ(copied.mr[1], 1);
   KT_TRY(share_code(child));
   ThreadOptions options;

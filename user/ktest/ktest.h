@@ -49,7 +49,7 @@ std::span<const TestCase> registered_tests();
 
 // What the runner set up for the whole run (main.cc).
 struct Env {
-  const abi::BootInfo* info = nullptr;
+  const uapi::BootInfo* info = nullptr;
   uint64_t arena = 0;             // Untyped the per-test untypeds come from
   unsigned arena_bits = 0;
   uint64_t test_untyped = 0;      // slot of the current test's Untyped

@@ -63,10 +63,10 @@ bool selected(const TestCase& test, std::optional<std::string_view> only) {
 }
 
 // The arena: the largest Untyped child the RAM untypeds can still give.
-bool make_arena(const abi::BootInfo& info, uint64_t slot) {
+bool make_arena(const uapi::BootInfo& info, uint64_t slot) {
   for (unsigned bits = 24; bits >= kTestUntypedBits + 1; --bits) {
     for (uint64_t i = 0; i < info.untyped.count; ++i) {
-      const abi::UntypedDesc& desc = info.untyped_list[i];
+      const uapi::UntypedDesc& desc = info.untyped_list[i];
       if (desc.device || desc.size_bits < bits) continue;
       if (retype(info.untyped.first + i, ObjectType::Untyped, bits, 1, slot) == Error::Ok) {
         g_env.arena = slot;
@@ -102,7 +102,7 @@ void cleanup(Test& t) {
 // The kernel's own consistency check (DebugCheckInvariants), after every
 // test: a test can pass while leaving the kernel's structures broken.
 void check_kernel_invariants(Test& t) {
-  const os::SyscallResult r = sys(abi::Syscall::DebugCheckInvariants, 0);
+  const os::SyscallResult r = sys(uapi::Syscall::DebugCheckInvariants, 0);
   if (r.info.is_error()) {
     t.fail(__FILE_NAME__, __LINE__, "kernel invariants violated after the test: {} (see the INVARIANT lines)",
            r.mr[0]);
@@ -215,10 +215,10 @@ std::optional<uint64_t> Test::take_done(uint64_t badge) {
 
 int main(uint64_t boot_info_address) {
   using namespace kt;
-  const auto& info = *reinterpret_cast<const abi::BootInfo*>(boot_info_address);
-  os::set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info.ipc_buffer));
+  const auto& info = *reinterpret_cast<const uapi::BootInfo*>(boot_info_address);
+  os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(info.ipc_buffer));
   cpu::write_tp(info.ipc_buffer);
-  if (info.magic != abi::kBootInfoMagic) {
+  if (info.magic != uapi::kBootInfoMagic) {
     os::print("ktest-user: bad boot info\n");
     return 1;
   }

@@ -7,8 +7,8 @@
 namespace {
 
 using namespace kt;
-using abi::MessageInfo;
-using abi::Syscall;
+using uapi::MessageInfo;
+using uapi::Syscall;
 
 KTEST(syscall, invalid_cptr) {
   const uint64_t empty = t.slot();
@@ -61,7 +61,7 @@ KTEST(syscall, receive_on_other_objects) {
 // A Send (not a Call) to an object performs the invocation without a reply.
 KTEST(syscall, send_invocation) {
   const uint64_t dest = t.slot();
-  abi::IpcBuffer* buffer = my_buffer();
+  uapi::IpcBuffer* buffer = my_buffer();
   buffer->caps[0] = kRootCNode;
   const auto info = MessageInfo::make(uint64_t(Label::UntypedRetype), 4, 1);
   const Message m = message_of(sys(Syscall::Send, t.untyped(), info, uint64_t(ObjectType::Endpoint), 0, 1, dest));

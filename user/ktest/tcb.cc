@@ -10,7 +10,7 @@
 namespace {
 
 using namespace kt;
-using abi::Syscall;
+using uapi::Syscall;
 
 // --- a thread built by hand ---------------------------------------------------
 
@@ -202,7 +202,7 @@ KTEST(tcb, read_own_registers) {
   const os::Reply regs = read_registers(kRootTcb);
   CHECK_OK(regs);
   CHECK(regs.mr[0] >= 0x10000 && regs.mr[0] < 0x1000'0000);
-  CHECK(regs.mr[2] <= abi::kRootStackTop && regs.mr[2] > abi::kRootStackTop - abi::kRootStackPages * kPage);
+  CHECK(regs.mr[2] <= uapi::kRootStackTop && regs.mr[2] > uapi::kRootStackTop - uapi::kRootStackPages * kPage);
   CHECK_EQ(regs.mr[4], cpu::read_tp());
 }
 
@@ -298,6 +298,28 @@ KTEST(tcb, suspend_self_and_others) {
 uint64_t delete_self(uint64_t tcb) {
   del(tcb);
   return 0xdead;  // never reached
+}
+
+// A thread replaces its own CSpace while its binding is the last cap to the
+// old CNode. The new CNode's cap lives in the old one, so the old binding
+// may only be deleted (destroying the old CNode) once the new one is in
+// place: the kernel once panicked here. cptrs in the old CSpace: 2 = its
+// own TCB, 3 = the new CNode, which holds its done cap at 1 as well.
+uint64_t replace_own_cspace(uint64_t) {
+  return static_cast<uint64_t>(error_of(call(2, Label::TcbConfigure, {0, 0}, {3})));
+}
+
+KTEST(tcb, replace_own_last_cspace) {
+  const uint64_t old_cspace = KT_TRY(t.make(ObjectType::CNode, 4));
+  const uint64_t new_cspace = KT_TRY(t.make(ObjectType::CNode, 4));
+  const Thread th = KT_TRY(
+      spawn(t, replace_own_cspace, 0, ThreadOptions{.cspace = old_cspace, .done_slot = 1, .start = false}));
+  CHECK_OK(copy(2, th.tcb, Rights::All, old_cspace));
+  CHECK_OK(copy(3, new_cspace, Rights::All, old_cspace));
+  CHECK_OK(copy(1, 1, Rights::All, new_cspace, old_cspace));
+  CHECK_OK(del(old_cspace));  // the thread's binding is now the last cap to it
+  CHECK_OK(resume(th.tcb));
+  CHECK_EQ(KT_TRY(join(t, th)), static_cast<uint64_t>(Error::Ok));
 }
 
 KTEST(tcb, delete_own_tcb) {

@@ -4,17 +4,17 @@
 namespace kt {
 namespace {
 
-using abi::MessageInfo;
-using abi::Syscall;
+using uapi::MessageInfo;
+using uapi::Syscall;
 
 // TcbWriteRegisters: mr0 = pc, mr[i] = x_i.
 constexpr size_t kRegRa = 1, kRegSp = 2, kRegGp = 3, kRegTp = 4, kRegA0 = 10, kRegA1 = 11, kRegA2 = 12;
 
 const char* fault_name(uint64_t label) {
-  switch (static_cast<abi::FaultLabel>(label)) {
-    case abi::FaultLabel::PageFault: return "page fault";
-    case abi::FaultLabel::UnknownSyscall: return "unknown syscall";
-    case abi::FaultLabel::Exception: return "exception";
+  switch (static_cast<uapi::FaultLabel>(label)) {
+    case uapi::FaultLabel::PageFault: return "page fault";
+    case uapi::FaultLabel::UnknownSyscall: return "unknown syscall";
+    case uapi::FaultLabel::Exception: return "exception";
   }
   return "unknown message";
 }
@@ -100,7 +100,7 @@ Status share_code(uint64_t vspace) {
     const os::Reply page = lookup(kRootVSpace, va);
     if (error_of(page) != Error::Ok) break;
     if ((page.mr[1] & kW) != 0) continue;  // data: stays private
-    const os::Reply copied = copy_range(kRootVSpace, vspace, va, kPage, abi::CopyMode::Share);
+    const os::Reply copied = copy_range(kRootVSpace, vspace, va, kPage, uapi::CopyMode::Share);
     if (error_of(copied) != Error::Ok) return std::unexpected(error_of(copied));
   }
   return {};

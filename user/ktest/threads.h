@@ -48,7 +48,7 @@ struct Thread {
 Result<Thread> spawn(Test& t, ThreadFn fn, uint64_t arg, const ThreadOptions& options = {});
 
 // One message received on the control endpoint: a completion (label
-// kDoneLabel) or a fault (abi::FaultLabel, mr as in abi.h).
+// kDoneLabel) or a fault (uapi::FaultLabel, mr as in abi.h).
 struct Event {
   uint64_t badge = 0;
   uint64_t label = 0;

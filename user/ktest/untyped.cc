@@ -127,7 +127,7 @@ KTEST(untyped, retype_too_large) {
 
 // Device memory (MMIO) holds frames only, and they are not zeroed.
 KTEST(untyped, device_untyped) {
-  const abi::BootInfo& info = *env().info;
+  const uapi::BootInfo& info = *env().info;
   uint64_t device = 0;
   for (uint64_t i = 0; i < info.untyped.count; ++i) {
     if (info.untyped_list[i].device && info.untyped_list[i].paddr == info.uart_paddr) device = info.untyped.first + i;

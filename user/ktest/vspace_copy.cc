@@ -34,7 +34,7 @@ Result<Source> make_source(Test& t) {
 KTEST(vspace, copy_range_cow) {
   const Source src = KT_TRY(make_source(t));
   const uint64_t dst = KT_TRY(t.make_vspace());
-  const os::Reply r = copy_range(src.vspace, dst, kVa, 5 * kPage, abi::CopyMode::Cow);
+  const os::Reply r = copy_range(src.vspace, dst, kVa, 5 * kPage, uapi::CopyMode::Cow);
   CHECK_OK(r);
   CHECK_EQ(r.mr[0], 4);  // pages copied
   CHECK_EQ(r.mr[1], 3);  // writable pages made copy-on-write
@@ -57,7 +57,7 @@ KTEST(vspace, copy_range_cow) {
   CHECK_ERR(lookup(dst, kVa + 3 * kPage), Error::FailedLookup);  // the hole stays one
   // Copying a COW page again (a second fork) keeps it COW, three mappings.
   const uint64_t third = KT_TRY(t.make_vspace());
-  const os::Reply again = copy_range(dst, third, kVa, kPage, abi::CopyMode::Cow);
+  const os::Reply again = copy_range(dst, third, kVa, kPage, uapi::CopyMode::Cow);
   CHECK_EQ(again.mr[0], 1);
   CHECK_EQ(again.mr[1], 0);  // already read-only: nothing newly made COW
   CHECK_EQ(lookup(third, kVa).mr[2], 1);
@@ -77,7 +77,7 @@ KTEST(vspace, copy_range_cow) {
 KTEST(vspace, copy_range_share) {
   const Source src = KT_TRY(make_source(t));
   const uint64_t dst = KT_TRY(t.make_vspace());
-  const os::Reply r = copy_range(src.vspace, dst, kVa, 5 * kPage, abi::CopyMode::Share);
+  const os::Reply r = copy_range(src.vspace, dst, kVa, 5 * kPage, uapi::CopyMode::Share);
   CHECK_OK(r);
   CHECK_EQ(r.mr[0], 4);
   CHECK_EQ(r.mr[1], 0);
@@ -99,16 +99,16 @@ KTEST(vspace, copy_range_share) {
   CHECK_EQ(map_count_of(src.frames), 3);
   // Partial range: only pages inside it.
   const uint64_t other = KT_TRY(t.make_vspace());
-  CHECK_EQ(copy_range(src.vspace, other, kVa + kPage, 2 * kPage, abi::CopyMode::Share).mr[0], 2);
+  CHECK_EQ(copy_range(src.vspace, other, kVa + kPage, 2 * kPage, uapi::CopyMode::Share).mr[0], 2);
   CHECK_ERR(lookup(other, kVa), Error::FailedLookup);
   // An empty range copies nothing.
-  CHECK_EQ(copy_range(src.vspace, other, 0x4000'0000, 16 * kPage, abi::CopyMode::Share).mr[0], 0);
+  CHECK_EQ(copy_range(src.vspace, other, 0x4000'0000, 16 * kPage, uapi::CopyMode::Share).mr[0], 0);
 }
 
 KTEST(vspace, copy_range_errors) {
   const Source src = KT_TRY(make_source(t));
   const uint64_t dst = KT_TRY(t.make_vspace());
-  const abi::CopyMode cow = abi::CopyMode::Cow;
+  const uapi::CopyMode cow = uapi::CopyMode::Cow;
   CHECK_OK(copy_range(src.vspace, dst, kVa, kPage, cow));
   // Anything mapped in the destination range: DeleteFirst, nothing copied.
   CHECK_ERR(copy_range(src.vspace, dst, kVa, 2 * kPage, cow), Error::DeleteFirst);
@@ -153,7 +153,7 @@ KTEST(vspace, copy_page) {
   auto* words = reinterpret_cast<volatile uint64_t*>(root_va);
   for (uint64_t i = 0; i < kPage / 8; ++i) words[i] = 0xc0de'0000'0000 + i;
   const uint64_t child = KT_TRY(t.make_vspace());
-  CHECK_OK(copy_range(src.vspace, child, kVa, 2 * kPage, abi::CopyMode::Cow));
+  CHECK_OK(copy_range(src.vspace, child, kVa, 2 * kPage, uapi::CopyMode::Cow));
   CHECK_EQ(map_count_of(src.frames), 3);
 
   const uint64_t fresh = KT_TRY(t.make(ObjectType::Frame));

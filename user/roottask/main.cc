@@ -9,7 +9,7 @@
 
 namespace {
 
-using abi::BootSlot;
+using uapi::BootSlot;
 
 constexpr uint64_t slot(BootSlot s) { return static_cast<uint64_t>(s); }
 
@@ -27,9 +27,9 @@ bool has_word(std::string_view text, std::string_view word) {
 }  // namespace
 
 int main(uint64_t boot_info_address) {
-  const auto& info = *reinterpret_cast<const abi::BootInfo*>(boot_info_address);
-  os::set_ipc_buffer(reinterpret_cast<abi::IpcBuffer*>(info.ipc_buffer));
-  if (info.magic != abi::kBootInfoMagic) {
+  const auto& info = *reinterpret_cast<const uapi::BootInfo*>(boot_info_address);
+  os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(info.ipc_buffer));
+  if (info.magic != uapi::kBootInfoMagic) {
     os::print("roottask: bad boot info magic\n");
     return 1;
   }
@@ -50,12 +50,12 @@ int main(uint64_t boot_info_address) {
   const uint64_t notification = info.first_free_slot;
   uint64_t ram_untyped = info.untyped.first;
   while (info.untyped_list[ram_untyped - info.untyped.first].device) ++ram_untyped;
-  if (auto made = os::retype(ram_untyped, abi::ObjectType::Notification, 0, 1, slot(BootSlot::RootCNode),
+  if (auto made = os::retype(ram_untyped, uapi::ObjectType::Notification, 0, 1, slot(BootSlot::RootCNode),
                              notification);
       !made) {
     os::print("roottask: retype failed: error {}\n", static_cast<uint64_t>(made.error()));
     return 1;
   }
   os::print("roottask: idle\n");
-  for (;;) os::syscall(abi::Syscall::Recv, notification, abi::MessageInfo{});
+  for (;;) os::syscall(uapi::Syscall::Recv, notification, uapi::MessageInfo{});
 }

@@ -13,20 +13,20 @@
 namespace os {
 
 template <typename T>
-using Result = std::expected<T, abi::Error>;
+using Result = std::expected<T, uapi::Error>;
 using Status = Result<void>;
 
 struct Reply {
-  abi::MessageInfo info;
-  uint64_t mr[abi::kMaxMessageLength];
+  uapi::MessageInfo info;
+  uint64_t mr[uapi::kMaxMessageLength];
 };
 
 // This thread's IPC buffer (set by the runtime at start).
-abi::IpcBuffer* ipc_buffer();
-void set_ipc_buffer(abi::IpcBuffer* buffer);
+uapi::IpcBuffer* ipc_buffer();
+void set_ipc_buffer(uapi::IpcBuffer* buffer);
 
 // Call `cptr` with `label`, message registers and extra caps (cptrs).
-Result<Reply> invoke(uint64_t cptr, abi::Label label, std::initializer_list<uint64_t> mrs,
+Result<Reply> invoke(uint64_t cptr, uapi::Label label, std::initializer_list<uint64_t> mrs,
                      std::initializer_list<uint64_t> caps = {});
 // The same, raw: any label, any length (the fuzzer and error tests use it).
 Reply call_raw(uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs, size_t caps,
@@ -34,17 +34,17 @@ Reply call_raw(uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs
 // The same through an explicit IPC buffer, for programs with more than one
 // thread: each thread has its own buffer, and the one set_ipc_buffer() keeps
 // is only the first thread's.
-Reply call_raw(abi::IpcBuffer* buffer, uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs,
+Reply call_raw(uapi::IpcBuffer* buffer, uint64_t cptr, uint64_t label, size_t length, const uint64_t* mrs,
                size_t caps, const uint64_t* cap_cptrs);
-inline abi::Error error_of(const Reply& reply) {
-  return reply.info.is_error() ? static_cast<abi::Error>(reply.info.label()) : abi::Error::Ok;
+inline uapi::Error error_of(const Reply& reply) {
+  return reply.info.is_error() ? static_cast<uapi::Error>(reply.info.label()) : uapi::Error::Ok;
 }
 
 // Convenience wrappers.
-Status retype(uint64_t untyped, abi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,
+Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,
               uint64_t first_slot);
-Status cnode_copy(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, abi::Rights mask);
-Status cnode_mint(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, abi::Rights mask, uint64_t badge);
+Status cnode_copy(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, uapi::Rights mask);
+Status cnode_mint(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src, uapi::Rights mask, uint64_t badge);
 Status cnode_move(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src);
 Status cnode_delete(uint64_t cnode, uint64_t slot);
 Status cnode_revoke(uint64_t cnode, uint64_t slot);
@@ -62,6 +62,6 @@ Result<uint64_t> vspace_unmap(uint64_t vspace, uint64_t va, uint64_t length);
 Status system_shutdown(uint64_t system_control, uint64_t status);
 // Reply mr0 = pages copied, mr1 = pages made copy-on-write.
 Result<Reply> vspace_copy_range(uint64_t src_vspace, uint64_t dst_vspace, uint64_t va, uint64_t length,
-                                abi::CopyMode mode);
+                                uapi::CopyMode mode);
 
 }  // namespace os

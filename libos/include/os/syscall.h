@@ -11,11 +11,11 @@ namespace os {
 
 struct SyscallResult {
   uint64_t badge;          // a0
-  abi::MessageInfo info;   // a1
+  uapi::MessageInfo info;   // a1
   uint64_t mr[4];          // a2..a5
 };
 
-inline SyscallResult syscall(abi::Syscall number, uint64_t cptr, abi::MessageInfo info, uint64_t mr0 = 0,
+inline SyscallResult syscall(uapi::Syscall number, uint64_t cptr, uapi::MessageInfo info, uint64_t mr0 = 0,
                              uint64_t mr1 = 0, uint64_t mr2 = 0, uint64_t mr3 = 0) {
   register uint64_t a0 asm("a0") = cptr;
   register uint64_t a1 asm("a1") = info.raw;
@@ -25,13 +25,13 @@ inline SyscallResult syscall(abi::Syscall number, uint64_t cptr, abi::MessageInf
   register uint64_t a5 asm("a5") = mr3;
   register uint64_t a7 asm("a7") = static_cast<uint64_t>(number);
   asm volatile("ecall" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5) : "r"(a7) : "memory");
-  return {a0, abi::MessageInfo{a1}, {a2, a3, a4, a5}};
+  return {a0, uapi::MessageInfo{a1}, {a2, a3, a4, a5}};
 }
 
 inline void debug_putc(char c) {
-  syscall(abi::Syscall::DebugPutChar, static_cast<unsigned char>(c), abi::MessageInfo{});
+  syscall(uapi::Syscall::DebugPutChar, static_cast<unsigned char>(c), uapi::MessageInfo{});
 }
 
-inline void yield() { syscall(abi::Syscall::Yield, 0, abi::MessageInfo{}); }
+inline void yield() { syscall(uapi::Syscall::Yield, 0, uapi::MessageInfo{}); }
 
 }  // namespace os

@@ -31,8 +31,8 @@
 #define SSTATUS_SPIE  (1 << 5)
 #define SSTATUS_FS    (3 << 13)
 #define SCAUSE_ECALL_U 8
-#define SYSCALL_CALL      1             /* abi::Syscall::Call (static_assert in fastpath.cc) */
-#define SYSCALL_REPLYRECV 2             /* abi::Syscall::ReplyRecv */
+#define SYSCALL_CALL      1             /* uapi::Syscall::Call (static_assert in fastpath.cc) */
+#define SYSCALL_REPLYRECV 2             /* uapi::Syscall::ReplyRecv */
 
     .text
     .balign 4

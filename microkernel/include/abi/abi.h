@@ -2,7 +2,8 @@
 // numbers, object types, invocation labels and error codes (each generated
 // from its one .def list), capability rights, the message-info word, the IPC
 // buffer, fault messages and the boot-info page. Nothing here depends on
-// kernel internals. docs/kernel.md is the prose version.
+// kernel internals. docs/kernel.md is the prose version. The namespace is
+// uapi, not abi: <cxxabi.h> already declares `namespace abi`.
 //
 // Register convention (RISC-V): ecall with a7 = syscall number, a0 = the
 // capability pointer (cptr) invoked, a1 = message info, a2..a5 = message
@@ -16,7 +17,7 @@
 
 #include "lib/bitfield.h"
 
-namespace abi {
+namespace uapi {
 
 enum class Syscall : uint64_t {
 #define X(name, number) name = number,
@@ -98,7 +99,7 @@ inline constexpr size_t kMaxExtraCaps = 3;
 //   extra_caps  capabilities sent (0..kMaxExtraCaps), cptrs in IpcBuffer::caps
 //   unwrapped   bit i set: received cap i was an endpoint cap to the
 //               receiving endpoint, delivered as its badge in caps[i]
-//   error       set by the kernel: label is an abi::Error code
+//   error       set by the kernel: label is an uapi::Error code
 //   label       free for the sender; for invocations the operation
 struct MessageInfo {
   using Length = kern::BitField<0, 7>;
@@ -210,4 +211,4 @@ inline constexpr uint64_t kRootIpcBuffer = 0x1000'1000;
 inline constexpr uint64_t kRootBootInfo = 0x1000'2000;
 inline constexpr uint64_t kRootArchive = 0x2000'0000;
 
-}  // namespace abi
+}  // namespace uapi
