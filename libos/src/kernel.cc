@@ -1,6 +1,7 @@
 // Kernel invocation clients (os/kernel.h).
 #include "os/kernel.h"
 
+#include "os/cpu.h"
 #include "os/syscall.h"
 
 namespace os {
@@ -97,9 +98,7 @@ Status tcb_set_priority(uint64_t tcb, uint64_t priority) {
 
 Status tcb_write_registers(uint64_t tcb, uint64_t pc, uint64_t sp, uint64_t a0) {
   // mr0 = pc, mr1.. = x1..: ra = 0, sp, gp, tp, t0..t2, s0, s1, a0.
-  uint64_t gp;
-  asm volatile("mv %0, gp" : "=r"(gp));
-  return status_of(invoke(tcb, uapi::Label::TcbWriteRegisters, {pc, 0, sp, gp, 0, 0, 0, 0, 0, 0, a0}));
+  return status_of(invoke(tcb, uapi::Label::TcbWriteRegisters, {pc, 0, sp, read_gp(), 0, 0, 0, 0, 0, 0, a0}));
 }
 
 Status tcb_resume(uint64_t tcb) { return status_of(invoke(tcb, uapi::Label::TcbResume, {})); }

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+
+#include "result_matchers.h"
 #include <pthread.h>
 
 #include <array>
@@ -40,20 +42,9 @@ inline constexpr unsigned kDeviceBits = 16;  // 64 KiB of "MMIO"
 inline constexpr size_t kArenaSize = size_t{8} << 20;
 inline constexpr uint8_t kGarbage = 0xA5;
 
-template <typename T>
-testing::AssertionResult fails_with(const Result<T>& result, Error expected) {
-  if (result) return testing::AssertionFailure() << "succeeded, expected " << error_name(expected);
-  if (result.error() != expected) {
-    return testing::AssertionFailure() << "failed with " << error_name(result.error()) << ", expected "
-                                       << error_name(expected);
-  }
-  return testing::AssertionSuccess();
-}
+using testing_support::fails_with;
 
-inline testing::AssertionResult ok(const Status& status) {
-  if (status) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "failed with " << error_name(status.error());
-}
+using testing_support::ok;
 
 // An object as the fake tracks it. Untyped are also told apart by size,
 // because a child Untyped can start at its parent's address.

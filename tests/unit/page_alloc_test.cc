@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "result_matchers.h"
+
 #include <cstdint>
 #include <ostream>
 #include <random>
@@ -24,15 +26,7 @@ namespace {
 
 constexpr PhysAddr kBase{0x8000'0000};
 
-template <typename T>
-testing::AssertionResult fails_with(const Result<T>& result, Error expected) {
-  if (result) return testing::AssertionFailure() << "succeeded, expected " << error_name(expected);
-  if (result.error() != expected) {
-    return testing::AssertionFailure() << "failed with " << error_name(result.error()) << ", expected "
-                                       << error_name(expected);
-  }
-  return testing::AssertionSuccess();
-}
+using testing_support::fails_with;
 
 PhysAddr frame(size_t index) { return kBase + index * kPageSize; }
 

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "result_matchers.h"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -39,15 +41,7 @@ constexpr uint64_t k2M = 0x20'0000;
 constexpr uint64_t k1G = 0x4000'0000;
 constexpr uint64_t kSimBase = 0x8000'0000;
 
-template <typename T>
-testing::AssertionResult fails_with(const Result<T>& result, Error expected) {
-  if (result) return testing::AssertionFailure() << "succeeded, expected " << error_name(expected);
-  if (result.error() != expected) {
-    return testing::AssertionFailure() << "failed with " << error_name(result.error()) << ", expected "
-                                       << error_name(expected);
-  }
-  return testing::AssertionSuccess();
-}
+using testing_support::fails_with;
 
 // Physical memory of `pages` 4 KiB pages starting at kSimBase.
 class SimMemory final : public PhysMemory {

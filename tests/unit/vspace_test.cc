@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "result_matchers.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -58,15 +60,7 @@ constexpr Perm kXO = Perm::X | Perm::U;
 
 PhysAddr frame(size_t index) { return kFrameBase + index * k4K; }
 
-template <typename T>
-testing::AssertionResult fails_with(const Result<T>& result, Error expected) {
-  if (result) return testing::AssertionFailure() << "succeeded, expected " << error_name(expected);
-  if (result.error() != expected) {
-    return testing::AssertionFailure() << "failed with " << error_name(result.error()) << ", expected "
-                                       << error_name(expected);
-  }
-  return testing::AssertionSuccess();
-}
+using testing_support::fails_with;
 
 // Page-aligned host memory standing in for physical memory at kArenaBase.
 class Arena {

@@ -13,6 +13,7 @@
 // and prints "ipcbench,NAME,INSTRUCTIONS,CYCLES" lines for the script.
 #include <cstdint>
 
+#include "os/cpu.h"
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
@@ -33,17 +34,6 @@ constexpr uint64_t kServerIpcBuffer = 0x0810'0000;
 
 constexpr uint64_t slot(BootSlot s) { return static_cast<uint64_t>(s); }
 
-inline uint64_t rdinstret() {
-  uint64_t v;
-  asm volatile("rdinstret %0" : "=r"(v));
-  return v;
-}
-inline uint64_t rdcycle() {
-  uint64_t v;
-  asm volatile("rdcycle %0" : "=r"(v));
-  return v;
-}
-
 struct Sample {
   uint64_t instructions;
   uint64_t cycles;
@@ -54,11 +44,11 @@ Sample measure(F&& operation) {
   Sample runs[kRuns];
   for (auto& run : runs) {
     operation();  // warm up (first-touch faults, TLB)
-    const uint64_t i0 = rdinstret();
-    const uint64_t c0 = rdcycle();
+    const uint64_t i0 = os::read_instret();
+    const uint64_t c0 = os::read_cycle();
     for (int i = 0; i < kIterations; ++i) operation();
-    const uint64_t c1 = rdcycle();
-    const uint64_t i1 = rdinstret();
+    const uint64_t c1 = os::read_cycle();
+    const uint64_t i1 = os::read_instret();
     run = {(i1 - i0) / kIterations, (c1 - c0) / kIterations};
   }
   // Median by instructions (insertion sort: 11 entries).

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "os/cpu.h"
+
 namespace kt::cpu {
 
 // tp holds the running thread's IPC-buffer address: every thread of the test
@@ -16,29 +18,11 @@ inline uint64_t read_tp() {
 }
 inline void write_tp(uint64_t v) { asm volatile("mv tp, %0" ::"r"(v)); }
 
-// Spawned threads share the root thread's image, so they get its gp.
-inline uint64_t read_gp() {
-  uint64_t v;
-  asm volatile("mv %0, gp" : "=r"(v));
-  return v;
-}
-
-// The counters the kernel lets user mode read (scounteren CY, TM, IR).
-inline uint64_t rdcycle() {
-  uint64_t v;
-  asm volatile("rdcycle %0" : "=r"(v));
-  return v;
-}
-inline uint64_t rdtime() {
-  uint64_t v;
-  asm volatile("rdtime %0" : "=r"(v));
-  return v;
-}
-inline uint64_t rdinstret() {
-  uint64_t v;
-  asm volatile("rdinstret %0" : "=r"(v));
-  return v;
-}
+// gp and the user-readable counters come from libos (os/cpu.h).
+using os::read_gp;
+inline uint64_t rdcycle() { return os::read_cycle(); }
+inline uint64_t rdtime() { return os::read_time(); }
+inline uint64_t rdinstret() { return os::read_instret(); }
 
 // A 4-byte illegal instruction (unimp is csrrw x0, cycle, x0 without the C
 // extension: a write to a read-only CSR). A handler that skips it replies
