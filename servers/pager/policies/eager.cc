@@ -1,0 +1,91 @@
+// The `eager` policy, as xv6 and OS/161 fork: at fork every mapped page of
+// every writable region is copied into a new frame for the child, so parent
+// and child never share a writable frame and no copy-on-write fault follows.
+// Read-only regions (text, rodata, read-only anon) are shared instead: no
+// one can write them, so a copy would buy nothing, and "shared text is not
+// copied" holds under every policy.
+//
+// The copy uses only kernel invocations, no mapping of frames into the
+// pager: each writable region is first shared into the child with one
+// CopyRange(SHARE), then every page the child now maps is replaced by a
+// private copy with CopyPage, which copies the parent's frame into a fresh one
+// and drops the shared mapping. On any failure the child's mappings are
+// released again, which frees exactly the copies (their only mapping is the
+// child's) and leaves the parent's frames alone.
+#include "../policy.h"
+
+namespace pager {
+
+namespace {
+
+class EagerPolicy final : public Policy {
+ public:
+  constexpr EagerPolicy() = default;
+
+  const char* name() const override { return "eager"; }
+
+  Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent,
+                         VSpaceRef child) const override {
+    ForkStats stats;
+    const Status copied = copy_regions(kernel, regions, parent, child, stats);
+    if (!copied) {
+      // Best effort: the original error is what the caller needs to see.
+      (void)release_regions(kernel, regions, child);
+      return kern::fail(copied.error());
+    }
+    return stats;
+  }
+
+  // Faults under eager are zero-fills (nothing is copy-on-write after an
+  // eager fork); copy-on-write pages left by another policy before this
+  // process switched are resolved the usual way.
+  Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace, VirtAddr va,
+                                       Access access) const override {
+    return handle_fault_common(kernel, regions, vspace, va, access);
+  }
+
+  Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const override {
+    return release_regions(kernel, regions, vspace);
+  }
+
+ private:
+  static Status copy_regions(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
+                             ForkStats& stats) {
+    for (const Region& r : regions.regions()) {
+      if (r.start == r.end) continue;  // an empty heap
+      const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, r.start, r.size(), CopyMode::Share));
+      if (!r.writable()) {
+        stats.pages_shared += shared.mapped;
+        continue;
+      }
+      // Replace each shared page by a private copy; stop once all the pages
+      // CopyRange reported are done, so a sparse region costs no more lookups
+      // than it must.
+      uint64_t left = shared.mapped;
+      for (VirtAddr page = r.start; left > 0 && page < r.end; page += kern::kPageSize) {
+        const Result<PageInfo> info = kernel.lookup(child, page);
+        if (!info) {
+          if (info.error() == Error::FailedLookup) continue;
+          return kern::fail(info.error());
+        }
+        const FrameRef frame = TRY(kernel.alloc_frame());
+        const Result<FrameRef> old = kernel.copy_page(child, page, frame, r.perm);
+        if (!old) {
+          kernel.free_frame(frame);
+          return kern::fail(old.error());
+        }
+        ++stats.pages_copied;
+        --left;
+      }
+    }
+    return {};
+  }
+};
+
+constinit const EagerPolicy g_eager;
+
+}  // namespace
+
+const Policy& policy_eager() { return g_eager; }
+
+}  // namespace pager

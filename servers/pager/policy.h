@@ -1,0 +1,182 @@
+// The pager policy interface of DESIGN.md §7: what happens to memory at
+// fork, on a page fault and at release. A policy is a stateless class in its
+// own file under policies/, reached through the registry below by name
+// ("eager", "cow", ...). Adding one takes its file and one X(...) line in
+// policies/policies.def, nothing else. Policies are stateless so that one
+// instance serves every address space and a process can switch policy at
+// run time: each call gets the region set, the VSpace and the kernel.
+//
+// Because a process may change policy while pages made copy-on-write by
+// another policy are still mapped, every policy must resolve every fault kind;
+// the building blocks at the end of this file (zero_fill, resolve_cow,
+// release_range, handle_fault_common) do the work that does not depend on
+// policy, so a policy overrides only what it does differently (usually fork).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "kernel_ops.h"
+#include "regions.h"
+
+namespace pager {
+
+// What fork did, for the counters the benchmark reports.
+struct ForkStats {
+  uint64_t pages_copied = 0;  // new frames filled with a copy of a parent page
+  uint64_t pages_shared = 0;  // mappings the child got of the parent's frames (COW or read-only)
+};
+
+// How a fault was resolved. Segfault is not an error: the pager then asks
+// procmgr to kill the process with SIGSEGV. An error (NotEnoughMemory) means
+// the fault could not be resolved and the process must be killed (SIGKILL).
+enum class FaultResolution : uint8_t { ZeroFilled, Copied, MadeWritable, Spurious, Segfault };
+
+class Policy {
+ public:
+  constexpr Policy() = default;
+
+  virtual const char* name() const = 0;
+
+  // Fills `child`, an empty VSpace, with the parent's memory as this policy
+  // wants it. `regions` is the parent's set (the child gets a copy of it from
+  // RegionSet::fork, not from here). On error the child VSpace has nothing
+  // mapped, every frame taken for it is back in the pool, and the parent's
+  // memory reads as before (its permissions may have lost W: a later write
+  // fault gives it back).
+  virtual Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent,
+                                 VSpaceRef child) const = 0;
+
+  // Resolves a fault at va in `vspace`. Errors: NotEnoughMemory (no frame),
+  // or an unexpected kernel error; the caller kills the process on any.
+  virtual Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace,
+                                               VirtAddr va, Access access) const = 0;
+
+  // Unmaps everything in `vspace` and frees every frame that nothing else
+  // maps any more. Errors only from an unexpected kernel failure.
+  virtual Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const = 0;
+
+ protected:
+  ~Policy() = default;
+};
+
+// ---- The registry --------------------------------------------------------
+
+// Each policy file defines `const Policy& policy_NAME();` returning a
+// constant-initialised instance (no global constructors: the server runs
+// freestanding without .init_array).
+#define X(name) const Policy& policy_##name();
+#include "policies/policies.def"
+#undef X
+
+struct PolicyEntry {
+  const char* name;
+  const Policy& (*get)();
+};
+
+inline constexpr PolicyEntry kPolicies[] = {
+#define X(name) {#name, &policy_##name},
+#include "policies/policies.def"
+#undef X
+};
+
+// The policy registered under `name`, or NotFound. No libc: compare by hand.
+inline Result<const Policy*> find_policy(const char* name) {
+  for (const PolicyEntry& entry : kPolicies) {
+    size_t i = 0;
+    while (entry.name[i] != '\0' && entry.name[i] == name[i]) ++i;
+    if (entry.name[i] == name[i]) return &entry.get();
+  }
+  return kern::fail(Error::NotFound);
+}
+
+inline std::span<const PolicyEntry> registered_policies() { return kPolicies; }
+
+// ---- Building blocks shared by the policies ------------------------------
+
+// Maps a fresh zeroed frame at the page of va with `perm`. A DeleteFirst from
+// Map means another thread's fault mapped the page first: the frame goes back
+// and the fault is Spurious.
+inline Result<FaultResolution> zero_fill(KernelOps& kernel, VSpaceRef vspace, VirtAddr page, Perm perm) {
+  const FrameRef frame = TRY(kernel.alloc_frame());
+  const Status mapped = kernel.map(vspace, page, {&frame, 1}, perm);
+  if (!mapped) {
+    kernel.free_frame(frame);
+    if (mapped.error() == Error::DeleteFirst) return FaultResolution::Spurious;
+    return kern::fail(mapped.error());
+  }
+  return FaultResolution::ZeroFilled;
+}
+
+// A write to a read-only page of a writable region: the last mapping of a
+// frame gets W back (no copy), a shared one gets a private copy. This is the
+// Linux/FreeBSD rule, and every policy needs it for pages another policy
+// left copy-on-write.
+inline Result<FaultResolution> resolve_cow(KernelOps& kernel, VSpaceRef vspace, VirtAddr page, Perm perm) {
+  const PageInfo info = TRY(kernel.lookup(vspace, page));
+  if (info.map_count == 1) {
+    TRY(kernel.protect(vspace, page, kern::kPageSize, perm));
+    return FaultResolution::MadeWritable;
+  }
+  const FrameRef copy = TRY(kernel.alloc_frame());
+  const Result<FrameRef> old = kernel.copy_page(vspace, page, copy, perm);
+  if (!old) {
+    kernel.free_frame(copy);
+    return kern::fail(old.error());
+  }
+  return FaultResolution::Copied;
+}
+
+// Classifies the fault against the regions and the page tables, then zero
+// fills or resolves copy-on-write. What every policy does on a fault unless it
+// has a reason to differ.
+inline Result<FaultResolution> handle_fault_common(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace,
+                                                   VirtAddr va, Access access) {
+  const VirtAddr page = va.align_down(kern::kPageSize);
+  PageState state;
+  const Result<PageInfo> info = kernel.lookup(vspace, page);
+  if (info) {
+    state = {true, info->perm};
+  } else if (info.error() != Error::FailedLookup) {
+    return kern::fail(info.error());
+  }
+  // Every kind but Segfault implies that find(va) names the region, whose
+  // permissions the new mapping takes.
+  switch (regions.classify(va, access, state)) {
+    case FaultKind::Segfault: return FaultResolution::Segfault;
+    case FaultKind::Spurious: return FaultResolution::Spurious;
+    case FaultKind::ZeroFillAndMap: return zero_fill(kernel, vspace, page, regions.find(va)->perm);
+    case FaultKind::CopyOnWrite: return resolve_cow(kernel, vspace, page, regions.find(va)->perm);
+  }
+  return FaultResolution::Segfault;
+}
+
+// Unmaps every page in [start, end) and frees the frames whose last mapping
+// that was. One lookup per page: the kernel's mapping count is the only
+// reference count, so the pager keeps no per-frame table of its own.
+// FIXME: this costs a lookup per page of the range, mapped or not (a whole
+// stack reservation at exit); a batched "unmap and report frames" invocation
+// would make release proportional to the mapped pages.
+inline Status release_range(KernelOps& kernel, VSpaceRef vspace, VirtAddr start, VirtAddr end) {
+  for (VirtAddr page = start; page < end; page += kern::kPageSize) {
+    const Result<PageInfo> info = kernel.lookup(vspace, page);
+    if (!info) {
+      if (info.error() == Error::FailedLookup) continue;
+      return kern::fail(info.error());
+    }
+    TRY(kernel.unmap(vspace, page, kern::kPageSize));
+    if (info->map_count == 1) kernel.free_frame(info->frame);
+  }
+  return {};
+}
+
+// release_range over the accessible part of every region (nothing is ever
+// mapped outside it: the heap's pages above the break are released by sbrk's
+// caller).
+inline Status release_regions(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) {
+  for (const Region& r : regions.regions()) TRY(release_range(kernel, vspace, r.start, r.end));
+  return {};
+}
+
+}  // namespace pager
