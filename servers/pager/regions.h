@@ -27,20 +27,13 @@
 #include <cstdint>
 #include <span>
 
+#include "common/page_source.h"
 #include "kernel_ops.h"
 
 namespace pager {
 
 // Whole 4 KiB pages for the pager's own bookkeeping.
-class PageSource {
- public:
-  // A page-aligned, writable 4 KiB page. NotEnoughMemory when none is left.
-  virtual Result<void*> alloc_page() = 0;
-  virtual void free_page(void* page) = 0;
-
- protected:
-  ~PageSource() = default;
-};
+using servers::PageSource;
 
 enum class RegionKind : uint8_t { Text, Rodata, Data, Bss, Heap, Stack, Anon };
 

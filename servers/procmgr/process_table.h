@@ -27,61 +27,19 @@
 #include <string_view>
 #include <utility>
 
+#include "common/page_source.h"
+#include "common/posix_errno.h"
 #include "result.h"
-
-// POSIX error numbers procmgr puts in its replies, Linux's values
-// (asm-generic/errno-base.h). CamelCase names, as in servers/vfs/errno.h,
-// because the host's <errno.h> defines EINVAL & co. as macros.
-// X(Name, number, "POSIX name")
-#define PROCMGR_ERRNO_LIST(X)       \
-  X(NotPermitted, 1, "EPERM")       \
-  X(NoEntry, 2, "ENOENT")           \
-  X(NoSuchProcess, 3, "ESRCH")      \
-  X(Interrupted, 4, "EINTR")        \
-  X(Io, 5, "EIO")                   \
-  X(ArgListTooLong, 7, "E2BIG")     \
-  X(ExecFormat, 8, "ENOEXEC")       \
-  X(BadFd, 9, "EBADF")              \
-  X(NoChild, 10, "ECHILD")          \
-  X(Again, 11, "EAGAIN")            \
-  X(NoMemory, 12, "ENOMEM")         \
-  X(Access, 13, "EACCES")           \
-  X(Fault, 14, "EFAULT")            \
-  X(Busy, 16, "EBUSY")              \
-  X(Invalid, 22, "EINVAL")          \
-  X(NameTooLong, 36, "ENAMETOOLONG") \
-  X(NoSys, 38, "ENOSYS")
 
 namespace procmgr {
 
-enum class Errno : int32_t {
-#define PROCMGR_ERRNO_ENUM(name, number, text) name = number,
-  PROCMGR_ERRNO_LIST(PROCMGR_ERRNO_ENUM)
-#undef PROCMGR_ERRNO_ENUM
-};
-
-// "ESRCH" for an Errno, "E?" for a number not in the list (logs and tests).
-constexpr const char* errno_name(Errno e) {
-  switch (e) {
-#define PROCMGR_ERRNO_CASE(name, number, text) \
-  case Errno::name:                            \
-    return text;
-    PROCMGR_ERRNO_LIST(PROCMGR_ERRNO_CASE)
-#undef PROCMGR_ERRNO_CASE
-  }
-  return "E?";
-}
-
-// What every procmgr operation returns: a value or the errno for the reply.
-template <typename T>
-using Result = std::expected<T, Errno>;
-using Status = Result<void>;
-
-inline constexpr std::unexpected<Errno> fail(Errno e) { return std::unexpected(e); }
-
-// Kernel-style errors become POSIX ones here only. Running out of pool pages
-// is the one expected failure; anything else is a bug reported as EIO.
-constexpr Errno to_errno(kern::Error e) { return e == kern::Error::NotEnoughMemory ? Errno::NoMemory : Errno::Io; }
+// Errors: the servers' one POSIX errno list (common/posix_errno.h).
+using posix::Errno;
+using posix::errno_name;
+using posix::fail;
+using posix::Result;
+using posix::Status;
+using posix::to_errno;
 
 using Pid = int32_t;
 inline constexpr Pid kInitPid = 1;
@@ -114,20 +72,13 @@ constexpr int term_sig(int status) { return status & 0x7f; }
 // because nothing stops yet; any other bit is EINVAL.
 inline constexpr int kWNoHang = 1, kWUntraced = 2, kWContinued = 8;
 
-inline constexpr size_t kPageSize = 4096;
+using servers::kPageSize;
 
 // Where the table's memory comes from. Pages are kPageSize bytes and
 // kPageSize-aligned (the table finds a slot's page by rounding its address
 // down); their contents on arrival do not matter. alloc_page fails with
 // NotEnoughMemory when the pool is dry.
-class RecordPool {
- public:
-  virtual kern::Result<void*> alloc_page() = 0;
-  virtual void free_page(void* page) = 0;
-
- protected:
-  ~RecordPool() = default;
-};
+using RecordPool = servers::PageSource;
 
 // Building: made by fork, invisible to wait, kill and ps until committed.
 // Running: alive. Zombie: exited, holding its pid and status until reaped.
@@ -335,11 +286,4 @@ class ProcessTable {
 
 }  // namespace procmgr
 
-// TRY for procmgr::Result: kern's TRY builds a kern::Error, so procmgr code
-// propagates its own errors with this one.
-#define PROCMGR_TRY(expr)                                                   \
-  ({                                                                        \
-    auto&& procmgr_try_result_ = (expr);                                    \
-    if (!procmgr_try_result_) return ::procmgr::fail(procmgr_try_result_.error()); \
-    *std::move(procmgr_try_result_);                                        \
-  })
+#define PROCMGR_TRY(expr) POSIX_TRY(expr)

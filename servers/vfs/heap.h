@@ -16,23 +16,13 @@
 #include <new>
 #include <utility>
 
+#include "common/page_source.h"
 #include "result.h"
 
 namespace vfs {
 
-inline constexpr size_t kPageSize = 4096;
-
-class PageSource {
- public:
-  // One page, aligned to kPageSize, contents undefined. NotEnoughMemory when
-  // the source is dry.
-  virtual kern::Result<void*> alloc_page() = 0;
-  // Give back a page that alloc_page returned.
-  virtual void free_page(void* page) = 0;
-
- protected:
-  ~PageSource() = default;
-};
+using servers::kPageSize;
+using servers::PageSource;
 
 class Heap {
  public:

@@ -7,6 +7,8 @@
 // bytes through the page tables so a test sees what a program would.
 #include <gtest/gtest.h>
 
+#include "fake_page_source.h"
+
 #include <cstring>
 #include <map>
 #include <optional>
@@ -32,25 +34,8 @@ constexpr uint64_t kHeapMax = 64 * kPageSize;
 constexpr VirtAddr kStackTop{0x3f000000};
 constexpr uint64_t kStackMax = 16 * kPageSize;
 
-// 4 KiB pages from the host heap, counted, with an optional limit.
-class CountingPageSource final : public PageSource {
- public:
-  Result<void*> alloc_page() override {
-    if (m_outstanding == m_limit) return kern::fail(Error::NotEnoughMemory);
-    ++m_outstanding;
-    return ::operator new(kPageSize, std::align_val_t(kPageSize));
-  }
-  void free_page(void* page) override {
-    --m_outstanding;
-    ::operator delete(page, std::align_val_t(kPageSize));
-  }
-  size_t outstanding() const { return m_outstanding; }
-  void set_limit(size_t limit) { m_limit = limit; }
 
- private:
-  size_t m_outstanding = 0;
-  size_t m_limit = SIZE_MAX;
-};
+using CountingPageSource = servers::testing_support::FakePageSource;
 
 // ---- The fake kernel -----------------------------------------------------
 

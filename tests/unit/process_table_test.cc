@@ -5,6 +5,8 @@
 // model in a std::map. The invariant checker runs after every step.
 #include <gtest/gtest.h>
 
+#include "fake_page_source.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -17,41 +19,8 @@
 namespace procmgr {
 namespace {
 
-// A RecordPool over aligned_alloc that counts pages, refuses beyond a limit
-// and can fail one chosen allocation, so every allocation in fork can be made
-// to fail in turn.
-class FakePool final : public RecordPool {
- public:
-  ~FakePool() { EXPECT_TRUE(m_pages.empty()) << m_pages.size() << " pages never returned"; }
+using FakePool = servers::testing_support::FakePageSource;
 
-  kern::Result<void*> alloc_page() override {
-    ++m_allocations;
-    if (m_fail_in > 0 && --m_fail_in == 0) return kern::fail(kern::Error::NotEnoughMemory);
-    if (m_pages.size() >= m_limit) return kern::fail(kern::Error::NotEnoughMemory);
-    void* page = std::aligned_alloc(kPageSize, kPageSize);
-    std::memset(page, 0xa5, kPageSize);  // contents are unspecified: make that visible
-    m_pages.insert(page);
-    return page;
-  }
-
-  void free_page(void* page) override {
-    ASSERT_EQ(m_pages.erase(page), 1u) << "freed a page the pool did not hand out";
-    std::memset(page, 0x5a, kPageSize);
-    std::free(page);
-  }
-
-  size_t outstanding() const { return m_pages.size(); }
-  size_t allocations() const { return m_allocations; }
-  void set_limit(size_t pages) { m_limit = pages; }
-  // The n-th allocation from now fails (1 = the next one); 0 = none.
-  void fail_in(size_t n) { m_fail_in = n; }
-
- private:
-  std::set<void*> m_pages;
-  size_t m_limit = SIZE_MAX;
-  size_t m_fail_in = 0;
-  size_t m_allocations = 0;
-};
 
 class ProcessTableTest : public ::testing::Test {
  protected:
@@ -96,7 +65,7 @@ class ProcessTableTest : public ::testing::Test {
     EXPECT_EQ(result.error(), expected) << errno_name(result.error()) << ", expected " << errno_name(expected);
   }
 
-  FakePool pool;
+  FakePool pool{true};
 
  private:
   ProcessTable m_table{pool};
@@ -531,7 +500,7 @@ TEST_P(RandomAgainstModel, EveryStepMatches) {
   auto [seed, limit] = GetParam();
   std::mt19937 rng(seed);
   auto chance = [&](int percent) { return int(rng() % 100) < percent; };
-  FakePool pool;
+  FakePool pool{true};
   ProcessTable table(pool, limit);
   Model model(limit);
   ASSERT_TRUE(table.create_init("init"));

@@ -5,6 +5,8 @@
 // nothing.
 #include <gtest/gtest.h>
 
+#include "fake_page_source.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -19,30 +21,8 @@
 namespace vfs {
 namespace {
 
-// Pages from the host heap, with a budget: alloc fails once `budget` pages
-// are outstanding.
-class FakePages final : public PageSource {
- public:
-  kern::Result<void*> alloc_page() override {
-    if (m_live.size() >= budget) return kern::fail(kern::Error::NotEnoughMemory);
-    void* p = std::aligned_alloc(kPageSize, kPageSize);
-    std::memset(p, 0xa5, kPageSize);  // garbage, as real pages may hold
-    m_live.insert(p);
-    return p;
-  }
-  void free_page(void* page) override {
-    ASSERT_EQ(m_live.erase(page), 1u) << "freeing a page that is not out";
-    std::free(page);
-  }
-  size_t live() const { return m_live.size(); }
-  ~FakePages() {
-    for (void* p : m_live) std::free(p);
-  }
-  size_t budget = SIZE_MAX;
+using FakePages = servers::testing_support::FakePageSource;
 
- private:
-  std::set<void*> m_live;
-};
 
 std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
@@ -66,7 +46,7 @@ std::string read_string(Files& files, FdTable& t, int fd, size_t max = 256) {
 
 class PipeTest : public ::testing::Test {
  protected:
-  void TearDown() override { EXPECT_EQ(pages.live(), 0u); }
+  void TearDown() override { EXPECT_EQ(pages.outstanding(), 0u); }
   FakePages pages;
   Heap heap{pages};
 };
@@ -149,9 +129,9 @@ TEST_F(PipeTest, RingWrapsAround) {
 
 TEST_F(PipeTest, CreateOutOfMemoryLeavesNothing) {
   for (size_t budget = 0; budget < 2; ++budget) {
-    pages.budget = budget;
+    pages.set_limit(budget);
     EXPECT_TRUE(fails_with_errno(Pipe::create(heap), Errno::NoMemory));
-    EXPECT_EQ(pages.live(), 0u);
+    EXPECT_EQ(pages.outstanding(), 0u);
   }
 }
 
@@ -178,16 +158,16 @@ class FilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fs.init("/bin", rom));
-    baseline = pages.live();
+    baseline = pages.outstanding();
     table = *files.create_table(fs.root());
   }
   void TearDown() override {
     if (table) files.release_table(table);
     EXPECT_EQ(files.descriptions(), 0u);
     for (const char* name : {"/a", "/b", "/c"}) (void)fs.unlink(fs.root(), name);
-    EXPECT_EQ(pages.live(), baseline);
+    EXPECT_EQ(pages.outstanding(), baseline);
     fs.clear();
-    EXPECT_EQ(pages.live(), 0u);
+    EXPECT_EQ(pages.outstanding(), 0u);
   }
   int open(std::string_view path, uint32_t flags) {
     auto fd = files.open(*table, path, flags);
@@ -452,7 +432,7 @@ TEST_F(FilesTest, ReaddirThroughADescriptor) {
 
 TEST_F(FilesTest, ThousandCyclesLeaveMemoryAsBefore) {
   ASSERT_TRUE(files.close(*table, *files.open(*table, "/a", kOpenCreate | kOpenReadWrite)));
-  size_t before = pages.live();
+  size_t before = pages.outstanding();
   for (int i = 0; i < 1000; ++i) {
     int fd = *files.open(*table, "/a", kOpenCreate | kOpenReadWrite);
     int copy = *files.dup(*table, fd);
@@ -464,7 +444,7 @@ TEST_F(FilesTest, ThousandCyclesLeaveMemoryAsBefore) {
     for (int f : {fd, copy, ends[0], ends[1]}) ASSERT_TRUE(files.close(*table, f));
   }
   EXPECT_EQ(files.descriptions(), 0u);
-  EXPECT_EQ(pages.live(), before);
+  EXPECT_EQ(pages.outstanding(), before);
 }
 
 // Every operation that allocates, tried with every smaller budget: it fails
@@ -473,16 +453,16 @@ TEST_F(FilesTest, ThousandCyclesLeaveMemoryAsBefore) {
 TEST_F(FilesTest, OutOfMemoryChangesNothing) {
   int fd = open("/a", kOpenCreate | kOpenReadWrite);
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(files.dup(*table, fd));  // fill the first 8 slots
-  size_t before = pages.live();
+  size_t before = pages.outstanding();
   size_t descs = files.descriptions();
   auto attempt = [&](auto op) {
     for (size_t budget = before; budget < before + 4; ++budget) {
-      pages.budget = budget;
+      pages.set_limit(budget);
       auto r = op();
-      pages.budget = SIZE_MAX;
+      pages.set_limit(SIZE_MAX);
       if (r) return;  // enough memory at last
       EXPECT_EQ(r.error(), Errno::NoMemory);
-      EXPECT_EQ(pages.live(), before);
+      EXPECT_EQ(pages.outstanding(), before);
       EXPECT_EQ(files.descriptions(), descs);
       EXPECT_TRUE(fails_with_errno(files.get(*table, 8), Errno::BadFd));
     }

@@ -5,6 +5,8 @@
 // run against a plain model (a map from path to contents).
 #include <gtest/gtest.h>
 
+#include "fake_page_source.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -18,28 +20,8 @@
 namespace vfs {
 namespace {
 
-class FakePages final : public PageSource {
- public:
-  kern::Result<void*> alloc_page() override {
-    if (m_live.size() >= budget) return kern::fail(kern::Error::NotEnoughMemory);
-    void* p = std::aligned_alloc(kPageSize, kPageSize);
-    std::memset(p, 0xa5, kPageSize);
-    m_live.insert(p);
-    return p;
-  }
-  void free_page(void* page) override {
-    ASSERT_EQ(m_live.erase(page), 1u);
-    std::free(page);
-  }
-  size_t live() const { return m_live.size(); }
-  ~FakePages() {
-    for (void* p : m_live) std::free(p);
-  }
-  size_t budget = SIZE_MAX;
+using FakePages = servers::testing_support::FakePageSource;
 
- private:
-  std::set<void*> m_live;
-};
 
 std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
@@ -57,7 +39,7 @@ class MemFsTest : public ::testing::Test {
   void TearDown() override {
     fs.clear();
     EXPECT_EQ(fs.inodes_in_use(), 0u);
-    EXPECT_EQ(pages.live(), 0u);
+    EXPECT_EQ(pages.outstanding(), 0u);
   }
   Inode* root() { return fs.root(); }
   Inode* create(std::string_view path) {
@@ -319,15 +301,15 @@ TEST_F(MemFsTest, BadMountsLeaveOnlyTheRoot) {
   EXPECT_TRUE(fails_with_errno(fs.init("bin", {}), Errno::Invalid));
   fs.clear();
   for (size_t budget = 0; budget < 3; ++budget) {
-    pages.budget = budget;
+    pages.set_limit(budget);
     auto r = fs.init("/usr/bin", rom);
     if (r) break;
     EXPECT_EQ(r.error(), Errno::NoMemory);
     EXPECT_LE(fs.inodes_in_use(), 1u);
     fs.clear();
-    EXPECT_EQ(pages.live(), 0u);
+    EXPECT_EQ(pages.outstanding(), 0u);
   }
-  pages.budget = SIZE_MAX;
+  pages.set_limit(SIZE_MAX);
   EXPECT_EQ(contents(*fs.lookup(root(), "/usr/bin/sbin/init")), kInit);
 }
 
@@ -339,7 +321,7 @@ TEST_F(MemFsTest, OutOfMemoryChangesNothing) {
   // No new pages from here: create files until the slabs' pages are full
   // and a create fails; that failure, like the ones after it, must leave
   // nothing behind.
-  pages.budget = pages.live();
+  pages.set_limit(pages.outstanding());
   std::vector<std::string> fillers;
   for (int i = 0;; ++i) {
     std::string name = "/fill" + std::to_string(i);
@@ -352,30 +334,30 @@ TEST_F(MemFsTest, OutOfMemoryChangesNothing) {
     fs.release(*made);
     fillers.push_back(name);
   }
-  size_t before = pages.live();
+  size_t before = pages.outstanding();
   size_t inodes = fs.inodes_in_use();
-  pages.budget = before;
+  pages.set_limit(before);
   EXPECT_FALSE(fs.mkdir(root(), "/newdir"));
   EXPECT_FALSE(fs.open(root(), "/newfile", kOpenCreate | kOpenWriteOnly));
   EXPECT_TRUE(fails_with_errno(fs.write(f, 4096 * 3, bytes("far")), Errno::NoSpace));
-  EXPECT_EQ(pages.live(), before);
+  EXPECT_EQ(pages.outstanding(), before);
   EXPECT_EQ(fs.inodes_in_use(), inodes);
   EXPECT_TRUE(fails_with_errno(fs.lookup(root(), "/newdir"), Errno::NoEntry));
   EXPECT_TRUE(fails_with_errno(fs.lookup(root(), "/newfile"), Errno::NoEntry));
   EXPECT_EQ(contents(f), "keep");
   // A write that runs out part way keeps what fitted.
-  pages.budget = before + 1;
+  pages.set_limit(before + 1);
   std::string big(3 * kPageSize, 'b');
   auto n = fs.write(f, 0, bytes(big));
   ASSERT_TRUE(n);
   EXPECT_LT(*n, big.size());
   EXPECT_EQ(f->size, *n);
-  pages.budget = SIZE_MAX;
+  pages.set_limit(SIZE_MAX);
   for (const std::string& name : fillers) ASSERT_TRUE(fs.unlink(root(), name));
 }
 
 TEST_F(MemFsTest, ManyFilesComeAndGo) {
-  size_t before = pages.live();
+  size_t before = pages.outstanding();
   for (int i = 0; i < 1000; ++i) {
     ASSERT_TRUE(fs.mkdir(root(), "/d"));
     Inode* f = *fs.open(root(), "/d/f", kOpenCreate | kOpenReadWrite);
@@ -384,7 +366,7 @@ TEST_F(MemFsTest, ManyFilesComeAndGo) {
     ASSERT_TRUE(fs.rmdir(root(), "/d"));
     fs.release(f);
   }
-  EXPECT_EQ(pages.live(), before);
+  EXPECT_EQ(pages.outstanding(), before);
 }
 
 // Random creates, writes, truncates, unlinks, mkdirs and rmdirs in a small
