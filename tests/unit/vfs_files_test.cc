@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_page_source.h"
+#include "posix_matchers.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -34,13 +35,7 @@ std::string read_string(Files& files, FdTable& t, int fd, size_t max = 256) {
   return out;
 }
 
-::testing::AssertionResult fails_with_errno(const auto& result, Errno expected) {
-  if (result) return ::testing::AssertionFailure() << "succeeded, expected " << errno_name(expected);
-  if (result.error() != expected)
-    return ::testing::AssertionFailure() << "failed with " << errno_name(result.error()) << ", expected "
-                                         << errno_name(expected);
-  return ::testing::AssertionSuccess();
-}
+using posix::testing_support::fails_with_errno;
 
 // ---------------- Pipes ----------------
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_page_source.h"
+#include "posix_matchers.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -25,13 +26,7 @@ using FakePages = servers::testing_support::FakePageSource;
 
 std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
-::testing::AssertionResult fails_with_errno(const auto& result, Errno expected) {
-  if (result) return ::testing::AssertionFailure() << "succeeded, expected " << errno_name(expected);
-  if (result.error() != expected)
-    return ::testing::AssertionFailure() << "failed with " << errno_name(result.error()) << ", expected "
-                                         << errno_name(expected);
-  return ::testing::AssertionSuccess();
-}
+using posix::testing_support::fails_with_errno;
 
 class MemFsTest : public ::testing::Test {
  protected:
