@@ -1,7 +1,7 @@
 // C++ start-up: constructors, then main(arg). A program that returns from
-// main has nothing to return to yet (no process manager): it stops on a
-// breakpoint, which the kernel reports as a fault (and suspends the thread
-// if nobody handles it).
+// main has no exit call to make yet (procmgr's protocol has no EXIT): it
+// stops on a breakpoint, which the kernel reports as a fault to its fault
+// handler (procmgr, for the servers), or suspends it if it has none.
 #include <cstdint>
 
 extern "C" void (*__init_array_start[])();
