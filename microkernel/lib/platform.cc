@@ -23,8 +23,6 @@ constexpr auto kUartCompatible = "ns16550a"sv;
 constexpr std::string_view kPlicCompatibles[] = {"riscv,plic0"sv, "sifive,plic-1.0.0"sv};
 constexpr auto kFinisherCompatible = "sifive,test0"sv;
 
-// What separates the words of bootargs.
-constexpr auto kSpaces = " \t\n"sv;
 
 // A node without "status" is available; otherwise it must say "okay" (or the
 // older "ok").
@@ -253,28 +251,6 @@ Result<PlatformInfo> read_platform(const fdt::Fdt& tree) {
   info.plic_sources = read_plic_sources(tree, info.plic);
   info.initrd = TRY(read_initrd(tree));
   return info;
-}
-
-// Words are separated by spaces, tabs or newlines; a word is "key=value" or
-// a bare "key" (value ""). When the key appears more than once the last word
-// wins, as a later kernel parameter overrides an earlier one in Linux.
-// Quoting is not supported.
-std::optional<std::string_view> bootarg(std::string_view bootargs, std::string_view key) {
-  if (key.empty()) return std::nullopt;
-  std::optional<std::string_view> value;
-  size_t start = bootargs.find_first_not_of(kSpaces);
-  while (start != std::string_view::npos) {
-    size_t end = bootargs.find_first_of(kSpaces, start);
-    if (end == std::string_view::npos) end = bootargs.size();
-    std::string_view word = bootargs.substr(start, end - start);
-    start = bootargs.find_first_not_of(kSpaces, end);
-
-    size_t equals = word.find('=');
-    if (word.substr(0, equals) == key) {
-      value = equals == std::string_view::npos ? ""sv : word.substr(equals + 1);
-    }
-  }
-  return value;
 }
 
 }  // namespace kern

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include "bootargs.h"
 #include "fdt.h"
 #include "result.h"
 #include "types.h"
@@ -52,8 +53,5 @@ struct PlatformInfo {
 // reserved ranges than the arrays hold.
 Result<PlatformInfo> read_platform(const fdt::Fdt& tree);
 
-// Value of `key` in a bootargs string of space-separated words "key=value"
-// or "key" (value ""); nullopt when absent.
-std::optional<std::string_view> bootarg(std::string_view bootargs, std::string_view key);
 
 }  // namespace kern

@@ -452,6 +452,19 @@ TEST(Bootarg, QemuCommandLine) {
   EXPECT_EQ(bootarg(kArgs, ""), std::nullopt);
 }
 
+TEST(Bootarg, Numbers) {
+  EXPECT_EQ(bootarg_number("fuzz.seed=7 fuzz.count=1000000", "fuzz.count"), 1000000u);
+  EXPECT_EQ(bootarg_number("fuzz.seed=7", "fuzz.seed"), 7u);
+  EXPECT_EQ(bootarg_number("a=18446744073709551615", "a"), UINT64_MAX);
+  EXPECT_FALSE(bootarg_number("a=18446744073709551616", "a").has_value());  // beyond 64 bits
+  EXPECT_FALSE(bootarg_number("a=12abc", "a").has_value());
+  EXPECT_FALSE(bootarg_number("a= 1", "a").has_value());
+  EXPECT_FALSE(bootarg_number("a", "a").has_value());
+  EXPECT_FALSE(bootarg_number("a=", "a").has_value());
+  EXPECT_FALSE(bootarg_number("b=1", "a").has_value());
+  EXPECT_EQ(bootarg_number("a=1 a=2", "a"), 2u);  // the later word wins
+}
+
 TEST(Bootarg, EdgeCases) {
   EXPECT_EQ(bootarg("", "a"), std::nullopt);
   EXPECT_EQ(bootarg("   ", "a"), std::nullopt);

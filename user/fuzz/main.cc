@@ -31,6 +31,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "lib/bootargs.h"
 #include "fuzz.h"
 #include "os/kernel.h"
 #include "os/print.h"
@@ -78,20 +79,6 @@ T must(os::Result<T> result, const char* what) {
 
 // --- boot arguments ------------------------------------------------------------
 
-std::optional<uint64_t> number_arg(std::string_view bootargs, std::string_view key) {
-  size_t at = 0;
-  while ((at = bootargs.find(key, at)) != std::string_view::npos) {
-    const size_t end = at + key.size();
-    if ((at == 0 || bootargs[at - 1] == ' ') && end < bootargs.size() && bootargs[end] == '=') {
-      uint64_t value = 0;
-      size_t i = end + 1;
-      for (; i < bootargs.size() && bootargs[i] >= '0' && bootargs[i] <= '9'; ++i) value = value * 10 + (bootargs[i] - '0');
-      if (i > end + 1) return value;
-    }
-    at = end;
-  }
-  return std::nullopt;
-}
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -443,10 +430,10 @@ int main(uint64_t boot_info_address) {
   const auto& info = *reinterpret_cast<const uapi::BootInfo*>(boot_info_address);
   os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(info.ipc_buffer));
   const std::string_view bootargs(info.bootargs);
-  g.seed = number_arg(bootargs, "fuzz.seed").value_or(1);
-  g.count = number_arg(bootargs, "fuzz.count").value_or(20000);
-  g.check_every = number_arg(bootargs, "fuzz.check").value_or(2000);
-  g.rebuild_every = number_arg(bootargs, "fuzz.rebuild").value_or(500);
+  g.seed = kern::bootarg_number(bootargs, "fuzz.seed").value_or(1);
+  g.count = kern::bootarg_number(bootargs, "fuzz.count").value_or(20000);
+  g.check_every = kern::bootarg_number(bootargs, "fuzz.check").value_or(2000);
+  g.rebuild_every = kern::bootarg_number(bootargs, "fuzz.rebuild").value_or(500);
   if (g.check_every == 0 || g.rebuild_every == 0 || g.check_every % g.rebuild_every != 0) {
     os::print("fuzz: fuzz.check must be a non-zero multiple of fuzz.rebuild\n");
     power_off(2);

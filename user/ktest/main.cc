@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "ktest.h"
+#include "lib/bootargs.h"
 #include "os/print.h"
 #include "threads.h"
 
@@ -27,21 +28,7 @@ TestCase g_tests[kMaxTests];
 size_t g_test_count = 0;
 Env g_env;
 
-std::optional<std::string_view> bootarg(std::string_view args, std::string_view key) {
-  size_t at = 0;
-  while (at < args.size()) {
-    while (at < args.size() && args[at] == ' ') ++at;
-    size_t end = args.find(' ', at);
-    if (end == std::string_view::npos) end = args.size();
-    const std::string_view word = args.substr(at, end - at);
-    if (word.starts_with(key) && word.size() > key.size() && word[key.size()] == '=') {
-      return word.substr(key.size() + 1);
-    }
-    if (word == key) return std::string_view();
-    at = end;
-  }
-  return std::nullopt;
-}
+using kern::bootarg;
 
 // `only` is a comma-separated list of groups and group.name entries.
 bool selected(const TestCase& test, std::optional<std::string_view> only) {

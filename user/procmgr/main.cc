@@ -17,6 +17,7 @@
 #include "common/boot_caps.h"
 #include "lib/cpio.h"
 #include "lib/result.h"
+#include "lib/bootargs.h"
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
@@ -61,16 +62,6 @@ constexpr uint64_t kRWX = kRW | uint64_t(uapi::MapPerm::Execute);
 constexpr uint64_t kProcmgrClientBadge = 1;
 constexpr uint64_t kPingWord = 0x70696e67;  // "ping"
 
-bool has_word(std::string_view text, std::string_view word) {
-  size_t at = 0;
-  while ((at = text.find(word, at)) != std::string_view::npos) {
-    const bool starts = at == 0 || text[at - 1] == ' ';
-    const size_t end = at + word.size();
-    if (starts && (end == text.size() || text[end] == ' ' || text[end] == '=')) return true;
-    at = end;
-  }
-  return false;
-}
 
 const char* error_text(uapi::Error e) { return kern::error_name(static_cast<kern::Error>(e)); }
 
@@ -322,7 +313,7 @@ int main(uint64_t boot_info_address) {
   }
   os::print("procmgr: starting, archive {} bytes\n", info.archive_size);
   const uint64_t system_control = slot(BootSlot::SystemControl);
-  const bool exit_when_up = has_word(info.bootargs, "procmgr.exit");
+  const bool exit_when_up = kern::bootarg(info.bootargs, "procmgr.exit").has_value();
   auto fail = [&]() {
     os::print("procmgr: boot failed\n");
     if (exit_when_up) (void)os::system_shutdown(system_control, 1);

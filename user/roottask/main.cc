@@ -3,6 +3,7 @@
 // notification forever. With the servers it becomes the process manager.
 #include <string_view>
 
+#include "lib/bootargs.h"
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
@@ -13,16 +14,6 @@ using uapi::BootSlot;
 
 constexpr uint64_t slot(BootSlot s) { return static_cast<uint64_t>(s); }
 
-bool has_word(std::string_view text, std::string_view word) {
-  size_t at = 0;
-  while ((at = text.find(word, at)) != std::string_view::npos) {
-    const bool starts = at == 0 || text[at - 1] == ' ';
-    const size_t end = at + word.size();
-    if (starts && (end == text.size() || text[end] == ' ' || text[end] == '=')) return true;
-    at = end;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -41,7 +32,7 @@ int main(uint64_t boot_info_address) {
             info.untyped.count, ram >> 20, info.image_frames.count, info.archive_size);
 
   const std::string_view bootargs(info.bootargs);
-  if (has_word(bootargs, "roottask.exit")) {
+  if (kern::bootarg(bootargs, "roottask.exit").has_value()) {
     os::print("roottask: powering off\n");
     (void)os::system_shutdown(slot(BootSlot::SystemControl), 0);
   }
