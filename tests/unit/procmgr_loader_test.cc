@@ -17,6 +17,8 @@
 // the buffer.
 #include <gtest/gtest.h>
 
+#include "elf_builder.h"
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -39,56 +41,7 @@ static_assert(uint8_t(RegionKind::Rodata) == uint8_t(pager::RegionKind::Rodata))
 static_assert(uint8_t(RegionKind::Data) == uint8_t(pager::RegionKind::Data));
 static_assert(uint8_t(RegionKind::Bss) == uint8_t(pager::RegionKind::Bss));
 
-constexpr uint32_t kPtLoad = 1, kPtNote = 4, kPtGnuStack = 0x6474e551, kPtRiscvAttributes = 0x70000003;
-constexpr uint32_t kR = 4, kW = 2, kX = 1;
-
-struct ProgramHeader {
-  uint32_t type = kPtLoad;
-  uint32_t flags = kR;
-  uint64_t offset = 0;
-  uint64_t vaddr = 0;
-  uint64_t filesz = 0;
-  uint64_t memsz = 0;
-  uint64_t align = 0x1000;
-};
-
-struct ElfBuilder {
-  uint16_t machine = 243;  // EM_RISCV
-  uint16_t type = 2;       // ET_EXEC
-  uint64_t entry = 0x1017c;
-  uint64_t phoff = 64;
-  std::vector<ProgramHeader> headers = {
-      {.type = kPtRiscvAttributes, .flags = kR, .offset = 0x1b3, .filesz = 0x53, .align = 1},
-      {.type = kPtLoad, .flags = kR | kX, .offset = 0, .vaddr = 0x10000, .filesz = 0x190, .memsz = 0x190},
-      {.type = kPtLoad, .flags = kR | kW, .offset = 0x190, .vaddr = 0x11190, .filesz = 0x4, .memsz = 0x198},
-      {.type = kPtNote, .flags = kR, .offset = 0x158, .vaddr = 0x10158, .filesz = 0x24, .memsz = 0x24, .align = 4},
-      {.type = kPtGnuStack, .flags = kR | kW, .align = 0x10},
-  };
-  size_t file_size = 1880;
-
-  static constexpr size_t kText = 1, kData = 2;  // indices of the default PT_LOADs
-
-  std::vector<uint8_t> build() const {
-    std::vector<uint8_t> out(file_size);
-    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i * 7 + 3);
-    size_t at = 0;
-    auto put = [&](uint64_t value, size_t size) {
-      for (size_t i = 0; i < size; ++i, ++at) {
-        if (at < out.size()) out[at] = static_cast<uint8_t>(value >> (8 * i));
-      }
-    };
-    const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
-    for (uint8_t byte : ident) put(byte, 1);
-    put(type, 2), put(machine, 2), put(1, 4), put(entry, 8), put(phoff, 8), put(1240, 8);
-    put(5, 4), put(64, 2), put(56, 2), put(headers.size(), 2), put(64, 2), put(10, 2), put(9, 2);
-    at = phoff;
-    for (const ProgramHeader& h : headers) {
-      put(h.type, 4), put(h.flags, 4), put(h.offset, 8), put(h.vaddr, 8), put(h.vaddr, 8);
-      put(h.filesz, 8), put(h.memsz, 8), put(h.align, 8);
-    }
-    return out;
-  }
-};
+using namespace elf_testing;
 
 // GNU ld with -z separate-code: headers R, text R+X, rodata R, data+bss RW
 // spanning two file-backed pages and a zero tail of one more page.
