@@ -33,6 +33,7 @@
 
 #include "lib/bootargs.h"
 #include "fuzz.h"
+#include "os/boot_info.h"
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
@@ -408,20 +409,12 @@ bool on_fault(const Thread& t, uint64_t badge, uint64_t label, const os::Syscall
 }
 
 uint64_t find_memory(const uapi::BootInfo& info) {
-  uint64_t best = 0;
-  uint8_t best_bits = 0;
-  for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    const uapi::UntypedDesc& d = info.untyped_list[i];
-    if (!d.device && d.size_bits > best_bits) {
-      best = info.untyped.first + i;
-      best_bits = d.size_bits;
-    }
-  }
-  if (best_bits < 22) {
+  const auto best = os::largest_ram_untyped(info);
+  if (!best || best->size_bits < 22) {
     os::print("fuzz: no RAM Untyped of 4 MiB\n");
     power_off(2);
   }
-  return best;
+  return best->slot;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 // and prints "ipcbench,NAME,INSTRUCTIONS,CYCLES" lines for the script.
 #include <cstdint>
 
+#include "os/boot_info.h"
 #include "os/cpu.h"
 #include "os/kernel.h"
 #include "os/print.h"
@@ -145,15 +146,7 @@ int main(uint64_t boot_info_address) {
   const auto& info = *reinterpret_cast<const uapi::BootInfo*>(boot_info_address);
   os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(info.ipc_buffer));
   Setup s{info.first_free_slot, 0, 0, 0, 0, 0};
-  // The largest RAM untyped.
-  uint64_t best_bits = 0;
-  for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    const auto& u = info.untyped_list[i];
-    if (!u.device && u.size_bits > best_bits) {
-      best_bits = u.size_bits;
-      s.untyped = info.untyped.first + i;
-    }
-  }
+  if (const auto best = os::largest_ram_untyped(info)) s.untyped = best->slot;
   int status = 1;
   if (build(s)) {
     os::print("ipcbench: {} runs x {} iterations, median per operation\n", kRuns, kIterations);

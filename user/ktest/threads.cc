@@ -10,13 +10,10 @@ using uapi::Syscall;
 // TcbWriteRegisters: mr0 = pc, mr[i] = x_i.
 constexpr size_t kRegRa = 1, kRegSp = 2, kRegGp = 3, kRegTp = 4, kRegA0 = 10, kRegA1 = 11, kRegA2 = 12;
 
+// The kernel's name for a fault label, or ours for anything else.
 const char* fault_name(uint64_t label) {
-  switch (static_cast<uapi::FaultLabel>(label)) {
-    case uapi::FaultLabel::PageFault: return "page fault";
-    case uapi::FaultLabel::UnknownSyscall: return "unknown syscall";
-    case uapi::FaultLabel::Exception: return "exception";
-  }
-  return "unknown message";
+  const char* name = uapi::fault_name(label);
+  return name != nullptr ? name : "unknown message";
 }
 
 }  // namespace

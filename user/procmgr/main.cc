@@ -18,6 +18,7 @@
 #include "lib/cpio.h"
 #include "lib/result.h"
 #include "lib/bootargs.h"
+#include "os/boot_info.h"
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
@@ -216,15 +217,9 @@ bool start(Server& s, uint64_t entry, uint64_t arg) {
 // copied, and a move leaves procmgr no way to touch that memory). Returns
 // log2 of the pool's size, 0 on failure.
 uint64_t give_pager_caps(const Allocator& alloc, Server& s, const uapi::BootInfo& info) {
-  uint64_t pool = 0;
-  uint64_t bits = 0;
-  for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    const auto& u = info.untyped_list[i];
-    if (!u.device && info.untyped.first + i != alloc.untyped && u.size_bits > bits) {
-      bits = u.size_bits;
-      pool = info.untyped.first + i;
-    }
-  }
+  const auto choice = os::largest_ram_untyped(info, alloc.untyped);
+  const uint64_t pool = choice ? choice->slot : 0;
+  const uint64_t bits = choice ? choice->size_bits : 0;
   if (pool == 0) {
     os::print("procmgr: pager: no RAM Untyped left for its pool\n");
     return 0;
@@ -280,26 +275,20 @@ bool ping(const Server& s, uint64_t label) {
   return true;
 }
 
+// The kernel's name for a fault label, or ours for anything else.
 const char* fault_name(uint64_t label) {
-  switch (static_cast<uapi::FaultLabel>(label)) {
-    case uapi::FaultLabel::PageFault: return "page fault";
-    case uapi::FaultLabel::UnknownSyscall: return "unknown syscall";
-    case uapi::FaultLabel::Exception: return "exception";
-  }
-  return "unknown fault";
+  const char* name = uapi::fault_name(label);
+  return name != nullptr ? name : "unknown fault";
 }
 
 // The largest RAM Untyped: procmgr's source of every object (the kernel
 // retyped procmgr's own objects from it, but it is still the roomiest).
 bool pick_untyped(const uapi::BootInfo& info, Allocator& alloc) {
-  for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    const auto& u = info.untyped_list[i];
-    if (!u.device && u.size_bits > alloc.untyped_bits) {
-      alloc.untyped_bits = u.size_bits;
-      alloc.untyped = info.untyped.first + i;
-    }
-  }
-  return alloc.untyped != 0;
+  const auto best = os::largest_ram_untyped(info);
+  if (!best) return false;
+  alloc.untyped = best->slot;
+  alloc.untyped_bits = best->size_bits;
+  return true;
 }
 
 }  // namespace

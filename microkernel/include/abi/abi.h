@@ -140,6 +140,16 @@ enum class FaultLabel : uint64_t {
   Exception = 3,      // mr0 = pc, mr1 = scause, mr2 = stval
 };
 enum class FaultAccess : uint64_t { Read = 1, Write = 2, Execute = 3 };
+
+// "page fault" etc. for logs; null for a label that is no fault.
+constexpr const char* fault_name(uint64_t label) {
+  switch (static_cast<FaultLabel>(label)) {
+    case FaultLabel::PageFault: return "page fault";
+    case FaultLabel::UnknownSyscall: return "unknown syscall";
+    case FaultLabel::Exception: return "exception";
+  }
+  return nullptr;
+}
 // The reply to a fault: label 0 resumes the thread at its pc (re-executing
 // the instruction, or after the ecall for UnknownSyscall); with
 // length >= 1, mr0 is a new pc. Any other label leaves it suspended.
