@@ -8,7 +8,11 @@
 // the end is caught.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
+#include <cstdlib>
+#include <fstream>
 #include <cstdint>
 #include <initializer_list>
 #include <iterator>
@@ -18,6 +22,21 @@
 namespace kern::fdt::test_support {
 
 using Blob = std::vector<uint8_t>;
+
+// A device tree QEMU dumped at build time; the Meson test environment names
+// its file in `variable` (DTB_VIRT_64M, DTB_VIRT_2G). A test failure, and an
+// empty blob, when the variable is unset or the file unreadable.
+inline Blob load_dtb(const char* variable) {
+  const char* path = std::getenv(variable);
+  if (path == nullptr) {
+    ADD_FAILURE() << variable << " is not set (the Meson test environment sets it)";
+    return {};
+  }
+  std::ifstream file(path, std::ios::binary);
+  Blob blob((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_FALSE(blob.empty()) << "cannot read " << path;
+  return blob;
+}
 
 // Header field offsets, as in the Devicetree Specification, section 5.2.
 constexpr size_t kTotalSize = 4;

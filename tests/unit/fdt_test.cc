@@ -95,17 +95,6 @@ size_t walk_everything(const Fdt& tree) {
   return visited;
 }
 
-Blob load_dtb(const char* variable) {
-  const char* path = std::getenv(variable);
-  if (path == nullptr) {
-    ADD_FAILURE() << variable << " is not set (the Meson test environment sets it)";
-    return {};
-  }
-  std::ifstream file(path, std::ios::binary);
-  Blob blob((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  EXPECT_FALSE(blob.empty()) << "cannot read " << path;
-  return blob;
-}
 
 // QEMU dumps its whole 1 MiB FDT buffer; the tests work on the tree itself,
 // copied into a vector of exactly its size for ASan.

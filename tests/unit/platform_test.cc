@@ -82,15 +82,7 @@ Error error_of(const Result<T>& result) {
   return result ? Error{} : result.error();
 }
 
-Blob load_dtb(const char* variable) {
-  const char* path = std::getenv(variable);
-  if (path == nullptr) {
-    ADD_FAILURE() << variable << " is not set (the Meson test environment sets it)";
-    return {};
-  }
-  std::ifstream file(path, std::ios::binary);
-  return Blob((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-}
+using fdt::test_support::load_dtb;
 
 TEST(PlatformQemu, Virt64M) {
   Blob blob = load_dtb("DTB_VIRT_64M");
