@@ -75,7 +75,6 @@ using SatpAsid = BitField<44, 16>;
 }  // namespace
 
 void fastpath_set_enabled(bool enabled) { g_enabled = enabled; }
-bool fastpath_enabled() { return g_enabled; }
 
 }  // namespace kern
 

@@ -12,7 +12,6 @@
 namespace kern {
 
 void fastpath_set_enabled(bool enabled);
-bool fastpath_enabled();
 
 }  // namespace kern
 

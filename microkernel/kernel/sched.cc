@@ -67,11 +67,6 @@ void drop_unrunnable(Tcb& thread) {
 
 Tcb* current_thread() { return this_hart().current; }
 
-void switch_and_return(Tcb& next) {
-  Hart& hart = this_hart();
-  switch_to(hart, next);
-  arch::return_to_user(&next.context);
-}
 
 void make_runnable(Tcb& thread) {
   thread.state = ThreadState::Runnable;

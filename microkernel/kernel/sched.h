@@ -41,7 +41,5 @@ extern bool g_preempt_current;
 }
 // The run queue, read-only, for the invariant checker (invariants.cc).
 inline const RunQueue& run_queue() { return detail::g_run_queue; }
-// Switch directly to `next` (runnable, not queued) and leave the kernel.
-[[noreturn]] void switch_and_return(Tcb& next);
 
 }  // namespace kern
