@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/boot_caps.h"
+#include "common/message.h"
 #include "common/posix_errno.h"
 #include "os/kernel.h"
 #include "os/print.h"
@@ -34,8 +35,7 @@ int main(uint64_t pool_size_bits) {
         mr0 = request.mr[0];
         break;
       default:
-        reply = MessageInfo::make(pager::protocol::kErrorLabel, 1);
-        mr0 = static_cast<uint64_t>(posix::Errno::NoSys);
+        mr0 = msg::result_word(-static_cast<int64_t>(posix::Errno::NoSys));
         break;
     }
     request = os::syscall(Syscall::ReplyRecv, boot_caps::kServiceEndpoint, reply, mr0);

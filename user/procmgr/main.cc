@@ -225,9 +225,9 @@ uint64_t give_pager_caps(const Allocator& alloc, Server& s, const uapi::BootInfo
     return 0;
   }
   const bool ok =
-      check(os::cnode_copy(s.cnode, boot_caps::kPagerCNode, kRoot, s.cnode, Rights::All), s.name, "give cnode") &&
-      check(os::cnode_copy(s.cnode, boot_caps::kPagerVSpace, kRoot, s.vspace, Rights::All), s.name, "give vspace") &&
-      check(os::cnode_move(s.cnode, boot_caps::kPagerPool, kRoot, pool), s.name, "give memory pool");
+      check(os::cnode_copy(s.cnode, boot_caps::kSelfCNode, kRoot, s.cnode, Rights::All), s.name, "give cnode") &&
+      check(os::cnode_copy(s.cnode, boot_caps::kSelfVSpace, kRoot, s.vspace, Rights::All), s.name, "give vspace") &&
+      check(os::cnode_move(s.cnode, boot_caps::kPool, kRoot, pool), s.name, "give memory pool");
   return ok ? bits : 0;
 }
 
