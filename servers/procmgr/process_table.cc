@@ -176,6 +176,7 @@ Result<PendingFork> ProcessTable::fork(Pid parent_pid) {
   // Nothing below can fail.
   child->m_pid = *pid;
   child->m_pgid = parent->m_pgid;
+  child->m_ignored = parent->m_ignored;
   child->m_state = ProcessState::Building;
   child->m_parent = parent;
   for (size_t i = 0; i < kNameCapacity; ++i) child->m_name[i] = parent->m_name[i];
@@ -255,7 +256,41 @@ Result<SignalAction> ProcessTable::kill(Pid pid, int signal) const {
   const Process* p = find(pid);
   if (!p) return fail(Errno::NoSuchProcess);
   if (signal == 0 || p->m_state == ProcessState::Zombie || p == m_init) return SignalAction::None;
+  if (signal != kSigKill && (p->m_ignored & (uint64_t{1} << (signal - 1))) != 0) return SignalAction::None;
   return default_signal_action(signal);
+}
+
+Status ProcessTable::set_process_group(Pid caller, Pid pid, Pid pgid) {
+  if (pgid < 0 || pid < 0) return fail(Errno::Invalid);
+  Process* self = find(caller);
+  if (!self || self->m_state != ProcessState::Running) return fail(Errno::NoSuchProcess);
+  if (pid == 0) pid = caller;
+  Process* target = find(pid);
+  if (!target || target->m_state != ProcessState::Running ||
+      (target != self && target->m_parent != self)) {
+    return fail(Errno::NoSuchProcess);
+  }
+  if (pgid == 0) pgid = pid;
+  if (pgid != pid) {
+    // The group must exist: some Running process carries it.
+    bool exists = false;
+    for (const Process* p = next_after(0); p && !exists; p = next_after(p->pid())) {
+      exists = p->m_state == ProcessState::Running && p->m_pgid == pgid;
+    }
+    if (!exists) return fail(Errno::NotPermitted);
+  }
+  target->m_pgid = pgid;
+  return {};
+}
+
+Result<bool> ProcessTable::set_ignored(Pid pid, int signal, bool ignore) {
+  if (signal < 1 || signal > kMaxSignal || (signal == kSigKill && ignore)) return fail(Errno::Invalid);
+  Process* p = find(pid);
+  if (!p || p->m_state != ProcessState::Running) return fail(Errno::NoSuchProcess);
+  const uint64_t bit = uint64_t{1} << (signal - 1);
+  const bool was = (p->m_ignored & bit) != 0;
+  p->m_ignored = ignore ? (p->m_ignored | bit) : (p->m_ignored & ~bit);
+  return was;
 }
 
 Result<Pid> ProcessTable::getppid(Pid pid) const {

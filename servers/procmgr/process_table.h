@@ -112,6 +112,7 @@ class Process {
 
   Pid m_pid = 0;
   Pid m_pgid = 0;
+  uint64_t m_ignored = 0;
   ProcessState m_state = ProcessState::Building;
   int32_t m_wait_status = 0;
   uint32_t m_children_building = 0;  // children of this one not yet committed
@@ -212,6 +213,15 @@ class ProcessTable {
   // NoSuchProcess when pid is neither Running nor Zombie.
   Result<SignalAction> kill(Pid pid, int signal) const;
 
+  // setpgid(pid, pgid) asked by caller: pid 0 means the caller, pgid 0 means
+  // pid. pid must be the caller or one of its Running children
+  // (NoSuchProcess otherwise); pgid must be pid itself or an existing group
+  // (NotPermitted otherwise); Invalid for a negative pgid.
+  Status set_process_group(Pid caller, Pid pid, Pid pgid);
+  // signal(signal, SIG_IGN or SIG_DFL) for pid: returns whether it was
+  // ignored before. Invalid for a signal outside 1..kMaxSignal and for
+  // ignoring SIGKILL; NoSuchProcess unless pid is Running.
+  Result<bool> set_ignored(Pid pid, int signal, bool ignore);
   // getppid: 0 for init. NoSuchProcess unless pid is Running or Zombie.
   Result<Pid> getppid(Pid pid) const;
 

@@ -385,6 +385,50 @@ TEST_F(ProcessTableTest, PidLimitIsClamped) {
   EXPECT_EQ(huge.pid_limit(), kMaxPidLimit);
 }
 
+TEST_F(ProcessTableTest, SetProcessGroupRules) {
+  const Pid shell = fork_ok(kInitPid);
+  const Pid job = fork_ok(shell);
+  const Pid stranger = fork_ok(kInitPid);
+  // A child into its own group, then a sibling into that group.
+  ASSERT_TRUE(table().set_process_group(shell, job, 0));
+  EXPECT_EQ(table().find(job)->process_group(), job);
+  const Pid second = fork_ok(shell);
+  ASSERT_TRUE(table().set_process_group(shell, second, job));
+  EXPECT_EQ(table().find(second)->process_group(), job);
+  // pid 0 is the caller.
+  ASSERT_TRUE(table().set_process_group(shell, 0, 0));
+  EXPECT_EQ(table().find(shell)->process_group(), shell);
+  // Not a child of the caller, a group nobody has, a negative group.
+  expect_errno(table().set_process_group(shell, stranger, 0), Errno::NoSuchProcess);
+  expect_errno(table().set_process_group(shell, job, 4242), Errno::NotPermitted);
+  expect_errno(table().set_process_group(shell, job, -3), Errno::Invalid);
+  expect_errno(table().set_process_group(9999, 0, 0), Errno::NoSuchProcess);
+  // Children start in their parent's group.
+  const Pid grandchild = fork_ok(job);
+  EXPECT_EQ(table().find(grandchild)->process_group(), job);
+  check();
+}
+
+TEST_F(ProcessTableTest, IgnoredSignalsAreInheritedAndSpareTheProcess) {
+  const Pid shell = fork_ok(kInitPid);
+  auto was = table().set_ignored(shell, kSigInt, true);
+  ASSERT_TRUE(was);
+  EXPECT_FALSE(*was);
+  EXPECT_EQ(*table().kill(shell, kSigInt), SignalAction::None);
+  EXPECT_EQ(*table().kill(shell, kSigTerm), SignalAction::Terminate);
+  const Pid child = fork_ok(shell);
+  EXPECT_EQ(*table().kill(child, kSigInt), SignalAction::None);
+  was = table().set_ignored(child, kSigInt, false);
+  ASSERT_TRUE(was);
+  EXPECT_TRUE(*was);
+  EXPECT_EQ(*table().kill(child, kSigInt), SignalAction::Terminate);
+  expect_errno(table().set_ignored(shell, kSigKill, true), Errno::Invalid);
+  expect_errno(table().set_ignored(shell, 0, true), Errno::Invalid);
+  expect_errno(table().set_ignored(shell, kMaxSignal + 1, true), Errno::Invalid);
+  expect_errno(table().set_ignored(777, kSigInt, true), Errno::NoSuchProcess);
+  check();
+}
+
 TEST_F(ProcessTableTest, OutOfMemoryInForkRollsBackAtEveryAllocation) {
   // Fill up to pid 255 so the next fork needs a new radix leaf (and, when the
   // slab page happens to be full, a slab page): each allocation fails in turn.
