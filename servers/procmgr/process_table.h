@@ -90,6 +90,10 @@ struct ProcessResources {
   uint64_t thread_cap = 0;  // CSpace slots in procmgr's CSpace
   uint64_t cspace_cap = 0;
   uint64_t vspace_cap = 0;
+  uint64_t chunk = 0;       // the Untyped the thread and CSpace were carved from
+  uint64_t aspace = 0;      // the pager's id of its address space
+  uint64_t wait_reply = 0;  // a Reply object while the process is blocked in wait
+  int32_t wait_selector = 0;
   uint32_t pager_policy = 0;
 };
 

@@ -54,6 +54,14 @@ enum class Label : uint64_t {
   Fault = 20,
 };
 
+// Every process's CSpace: a CNode of 2^kProcessCNodeRadix slots holding its
+// Write caps to the three servers, each badged for it (libos calls through
+// these slots).
+inline constexpr uint64_t kProcessCNodeRadix = 4;
+inline constexpr uint64_t kProcmgrSlot = 1;
+inline constexpr uint64_t kVfsSlot = 2;
+inline constexpr uint64_t kPagerSlot = 3;
+
 inline constexpr uint64_t kWaitNoHang = 1;
 inline constexpr uint64_t kSigDefault = 0;
 inline constexpr uint64_t kSigIgnore = 1;

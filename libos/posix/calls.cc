@@ -1,0 +1,59 @@
+#include "calls.h"
+
+#include "vfs/protocol.h"
+
+extern "C" int errno;
+
+namespace posix_calls {
+
+void set_errno(int value) { errno = value; }
+
+os::Reply call(Server server, uint64_t label, std::initializer_list<uint64_t> words, const void* bytes,
+               size_t byte_count, bool with_count) {
+  uint64_t w[msg::kWords] = {};
+  size_t n = 0;
+  for (uint64_t v : words) w[n++] = v;
+  if (bytes != nullptr) {
+    if (with_count) w[n++] = byte_count;
+    if (byte_count > 0) {
+      msg::pack(w + n, bytes, byte_count);
+      n += msg::words_for(byte_count);
+    }
+  }
+  return os::call_raw(static_cast<uint64_t>(server), label, n, w, 0, nullptr);
+}
+
+int64_t ret(const os::Reply& reply) {
+  // A kernel error (the server's cap is gone) is an I/O error to the caller.
+  const int64_t value = reply.info.is_error() ? -5 : msg::result_of(reply.mr[0]);
+  if (value < 0) {
+    set_errno(static_cast<int>(-value));
+    return -1;
+  }
+  return value;
+}
+
+bool bad_range(const void* p, size_t n) {
+  const auto start = reinterpret_cast<uint64_t>(p);
+  const bool bad = start < 0x10000 || start + n < start || start + n > (uint64_t{1} << 38);
+  if (bad) set_errno(14);  // EFAULT
+  return bad;
+}
+
+int64_t path_length(const char* path) {
+  if (bad_range(path, 1)) return -1;
+  size_t n = 0;
+  while (path[n] != '\0') {
+    if (++n > vfs::protocol::kPathMax) {
+      set_errno(36);  // ENAMETOOLONG
+      return -1;
+    }
+  }
+  if (n == 0) {
+    set_errno(2);  // ENOENT, as for open("")
+    return -1;
+  }
+  return static_cast<int64_t>(n);
+}
+
+}  // namespace posix_calls
