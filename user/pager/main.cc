@@ -1,9 +1,23 @@
-// The pager, started by procmgr from the boot archive (bin/pager). Today it
-// announces its memory pool and answers Ping on its service endpoint; the
-// regions, page faults and fork policies (servers/pager) come next. Its
-// capabilities are the ones servers/common/boot_caps.h lists; a0 is log2 of
-// its pool's size.
+// The pager, started by procmgr from the boot archive (bin/pager): it owns
+// the memory pool and every process's address space (servers/pager). This
+// file is the part that touches the kernel: the invocations as os::invoke
+// calls, start-up, the receive loop, and the helper thread that reports
+// fatal faults to procmgr.
+//
+// Start-up (servers/common/boot_caps.h): a0 = log2 of the pool's size. The
+// CNode's radix is found by probing (a CNodeCopy of a slot onto itself
+// changes nothing and fails with RangeError only beyond the CNode), so the
+// pager does not depend on a1. The exchange frames are mapped at
+// kPagerExchangeVa, the pool is carved (MemoryPool), a notification made
+// for the helper, which is then started.
+//
+// Threads. The main thread serves the endpoint and never calls procmgr:
+// procmgr may be blocked in a Call to the pager at that moment. A fault it
+// cannot resolve is left without a reply (the thread stays blocked until
+// procmgr destroys it) and queued for the helper, which Calls procmgr with
+// Label::Fault, one report at a time.
 #include <cstdint>
+#include <new>
 
 #include "common/boot_caps.h"
 #include "common/message.h"
@@ -11,33 +25,234 @@
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
+#include "pager/fault_report.h"
+#include "pager/invocations.h"
+#include "pager/memory_pool.h"
+#include "pager/policy.h"
 #include "pager/protocol.h"
+#include "pager/server.h"
+#include "procmgr/protocol.h"
 
 namespace {
 
+using uapi::Label;
 using uapi::MessageInfo;
 using uapi::Syscall;
+
+// ---- The invocations ---------------------------------------------------------
+
+kern::Error error_of(uapi::Error e) { return static_cast<kern::Error>(static_cast<uint8_t>(e)); }
+
+template <typename T>
+kern::Status status_of(const os::Result<T>& r) {
+  if (!r) return kern::fail(error_of(r.error()));
+  return {};
+}
+
+class KernelInvocations final : public pager::Invocations {
+ public:
+  kern::Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t cnode,
+                      uint64_t first_slot) override {
+    return status_of(os::invoke(untyped, Label::UntypedRetype,
+                                {static_cast<uint64_t>(type), size_bits, count, first_slot}, {cnode}));
+  }
+  kern::Status cnode_copy(uint64_t cnode, uint64_t dest, uint64_t src_cnode, uint64_t src) override {
+    return status_of(
+        os::invoke(cnode, Label::CNodeCopy, {dest, src, static_cast<uint64_t>(uapi::Rights::All)}, {src_cnode}));
+  }
+  kern::Status cnode_delete(uint64_t cnode, uint64_t index) override {
+    return status_of(os::invoke(cnode, Label::CNodeDelete, {index}));
+  }
+  kern::Status cnode_revoke(uint64_t cnode, uint64_t index) override {
+    return status_of(os::invoke(cnode, Label::CNodeRevoke, {index}));
+  }
+  kern::Result<uint64_t> frame_paddr(uint64_t frame) override {
+    const auto r = os::invoke(frame, Label::FrameGetInfo, {});
+    if (!r) return kern::fail(error_of(r.error()));
+    return r->mr[0];
+  }
+  kern::Status set_table_pool(uint64_t vspace, uint64_t untyped) override {
+    return status_of(os::invoke(vspace, Label::VSpaceSetTablePool, {}, {untyped}));
+  }
+  kern::Status map(uint64_t vspace, uint64_t va, uint64_t cnode, uint64_t first, uint64_t count,
+                   uint64_t perm) override {
+    return status_of(os::invoke(vspace, Label::VSpaceMap, {va, first, count, perm}, {cnode}));
+  }
+  kern::Result<uint64_t> unmap(uint64_t vspace, uint64_t va, uint64_t length) override {
+    const auto r = os::invoke(vspace, Label::VSpaceUnmap, {va, length});
+    if (!r) return kern::fail(error_of(r.error()));
+    return r->mr[0];
+  }
+  kern::Result<uint64_t> protect(uint64_t vspace, uint64_t va, uint64_t length, uint64_t perm) override {
+    const auto r = os::invoke(vspace, Label::VSpaceProtect, {va, length, perm});
+    if (!r) return kern::fail(error_of(r.error()));
+    return r->mr[0];
+  }
+  kern::Result<pager::CopyRangeResult> copy_range(uint64_t src, uint64_t dst, uint64_t va, uint64_t length,
+                                                  uapi::CopyMode mode) override {
+    const auto r = os::invoke(src, Label::VSpaceCopyRange, {va, length, static_cast<uint64_t>(mode)}, {dst});
+    if (!r) return kern::fail(error_of(r.error()));
+    return pager::CopyRangeResult{r->mr[0], r->mr[1]};
+  }
+  kern::Result<pager::RawPageInfo> lookup(uint64_t vspace, uint64_t va) override {
+    const auto r = os::invoke(vspace, Label::VSpaceLookup, {va});
+    if (!r) return kern::fail(error_of(r.error()));
+    return pager::RawPageInfo{r->mr[0], r->mr[1], r->mr[2] != 0, r->mr[3]};
+  }
+  kern::Result<uint64_t> copy_page(uint64_t vspace, uint64_t va, uint64_t frame, uint64_t perm) override {
+    const auto r = os::invoke(vspace, Label::VSpaceCopyPage, {va, perm}, {frame});
+    if (!r) return kern::fail(error_of(r.error()));
+    return r->mr[0];
+  }
+};
+
+// ---- Fault reports and the helper thread --------------------------------------
+
+// More than one report per address space can be pending only when an id is
+// reused before the helper got to the old one: twice the table is ample.
+constexpr size_t kRingCapacity = 2 * 512;
+static_assert(kRingCapacity >= 2 * pager::SpaceTable::kMaxSpaces);
+
+pager::FaultRing<kRingCapacity> g_ring;
+uint64_t g_notification = 0;
+
+class RingSink final : public pager::FaultSink {
+ public:
+  void report(const pager::FaultReport& r) override {
+    if (!g_ring.push(r)) {
+      os::print("pager: fault report ring full, lost the report of space {} (signal {})\n", r.id, r.signal);
+      return;
+    }
+    // Send on a notification signals it and never blocks.
+    os::syscall(Syscall::Send, g_notification, MessageInfo{});
+  }
+};
+
+constexpr size_t kHelperStackBytes = 8192;
+alignas(16) uint8_t g_helper_stack[kHelperStackBytes];
+
+[[noreturn]] void helper_main(uint64_t notification) {
+  auto* buffer = reinterpret_cast<uapi::IpcBuffer*>(boot_caps::kHelperIpcBufferVa);
+  const uint64_t label = static_cast<uint64_t>(procmgr::protocol::Label::Fault);
+  for (;;) {
+    os::syscall(Syscall::Recv, notification, MessageInfo{});
+    while (const auto report = g_ring.pop()) {
+      const uint64_t words[4] = {report->id, report->signal, report->pc, report->address};
+      const os::Reply r = os::call_raw(buffer, boot_caps::kProcmgrEndpoint, label, 4, words, 0, nullptr);
+      if (r.info.is_error() || msg::result_of(r.mr[0]) < 0) {
+        os::print("pager: procmgr refused the fault report of space {}\n", report->id);
+      }
+    }
+  }
+}
+
+bool start_helper(uint64_t notification) {
+  const uint64_t pc = reinterpret_cast<uint64_t>(&helper_main);
+  const uint64_t sp = reinterpret_cast<uint64_t>(g_helper_stack + kHelperStackBytes);
+  return os::tcb_write_registers(boot_caps::kHelperTcb, pc, sp, notification) &&
+         os::tcb_resume(boot_caps::kHelperTcb);
+}
+
+// ---- Start-up --------------------------------------------------------------
+
+// Whether slot `index` exists in the pager's CNode: a copy of the slot onto
+// itself is refused with RangeError beyond the CNode, and otherwise with
+// FailedLookup (empty) or DeleteFirst (occupied), changing nothing.
+bool slot_exists(uint64_t index) {
+  const auto r = os::invoke(boot_caps::kSelfCNode, Label::CNodeCopy,
+                            {index, index, static_cast<uint64_t>(uapi::Rights::All)}, {boot_caps::kSelfCNode});
+  return r || r.error() != uapi::Error::RangeError;
+}
+
+uint64_t probe_radix() {
+  uint64_t radix = 0;
+  for (uint64_t bits = 1; bits <= 20; ++bits) {
+    if (!slot_exists((uint64_t{1} << bits) - 1)) break;
+    radix = bits;
+  }
+  return radix;
+}
+
+// Static storage for the big objects: no constructors run before main, none
+// at exit (the server never returns).
+alignas(pager::MemoryPool) unsigned char g_pool_storage[sizeof(pager::MemoryPool)];
+alignas(pager::Server) unsigned char g_server_storage[sizeof(pager::Server)];
+KernelInvocations g_kernel;
+RingSink g_sink;
+
+pager::Request receive_request(const os::SyscallResult& r) {
+  pager::Request request{.badge = r.badge, .label = r.info.label(), .length = r.info.length(), .mr = {}};
+  if (request.length > uapi::kMaxMessageLength) request.length = uapi::kMaxMessageLength;
+  for (uint64_t i = 0; i < 4; ++i) request.mr[i] = r.mr[i];
+  const uapi::IpcBuffer* buffer = os::ipc_buffer();
+  for (uint64_t i = 4; i < 6 && i < request.length; ++i) request.mr[i] = buffer->mr[i];
+  return request;
+}
 
 }  // namespace
 
 int main(uint64_t pool_size_bits) {
   os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(boot_caps::kIpcBufferVa));
-  os::print("pager: up, {} KiB of memory\n", (uint64_t{1} << pool_size_bits) >> 10);
 
-  // Serve: each request is a Call, answered by the reply half of the next
-  // ReplyRecv, so one system call per request.
-  os::SyscallResult request = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
+  const uint64_t radix = probe_radix();
+  const os::Status exchange_mapped =
+      os::vspace_map(boot_caps::kSelfVSpace, boot_caps::kPagerExchangeVa, boot_caps::kSelfCNode,
+                     boot_caps::kPagerExchangeFirst, pager::protocol::kExchangePages,
+                     uint64_t(uapi::MapPerm::Read) | uint64_t(uapi::MapPerm::Write));
+  if (!exchange_mapped) {
+    os::print("pager: cannot map the exchange area: {}\n",
+              kern::error_name(error_of(exchange_mapped.error())));
+  }
+
+  auto* pool = new (g_pool_storage) pager::MemoryPool();
+  const pager::PoolConfig config{
+      .pool = boot_caps::kPool,
+      .pool_bits = pool_size_bits,
+      .cnode = boot_caps::kSelfCNode,
+      .vspace = boot_caps::kSelfVSpace,
+      .first_slot = boot_caps::kPagerExchangeFirst + pager::protocol::kExchangePages,
+      .slot_limit = uint64_t{1} << radix,
+      .direct_map_va = boot_caps::kServerHeapVa,
+      .direct_map = reinterpret_cast<uint8_t*>(boot_caps::kServerHeapVa),
+  };
+  if (const kern::Status s = pool->init(g_kernel, config); !s) {
+    os::print("pager: cannot carve the pool (2^{} bytes, CNode radix {}): {}\n", pool_size_bits, radix,
+              kern::error_name(s.error()));
+  }
+
+  const pager::Policy* policy = *pager::find_policy("eager");
+  const auto notification = pool->make_object(uapi::ObjectType::Notification, 0);
+  if (notification) {
+    g_notification = *notification;
+    if (!start_helper(*notification)) os::print("pager: cannot start the helper thread\n");
+  } else {
+    os::print("pager: no notification for the helper: fatal faults will not be reported\n");
+  }
+
+  auto* server = new (g_server_storage) pager::Server(
+      g_kernel, *pool, g_sink,
+      pager::ServerConfig{.cnode = boot_caps::kSelfCNode,
+                          .mailbox = boot_caps::kPagerMailbox,
+                          .exchange = {reinterpret_cast<uint8_t*>(boot_caps::kPagerExchangeVa),
+                                       exchange_mapped ? pager::protocol::kExchangeBytes : 0},
+                          .policy = policy});
+  os::print("pager: up, {} KiB of memory, policy {}\n", pool->total_bytes() >> 10, policy->name());
+
+  // Serve: a request answered is replied to by the reply half of the next
+  // ReplyRecv; a fault left unanswered is followed by a plain Recv, which
+  // drops the faulting thread's reply link (it stays blocked).
+  os::SyscallResult message = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
   for (;;) {
-    MessageInfo reply = MessageInfo::make(0, 1);
-    uint64_t mr0 = 0;
-    switch (static_cast<pager::protocol::Label>(request.info.label())) {
-      case pager::protocol::Label::Ping:
-        mr0 = request.mr[0];
-        break;
-      default:
-        mr0 = msg::result_word(-static_cast<int64_t>(posix::Errno::NoSys));
-        break;
+    if (message.info.is_error()) {
+      message = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
+      continue;
     }
-    request = os::syscall(Syscall::ReplyRecv, boot_caps::kServiceEndpoint, reply, mr0);
+    const pager::Response response = server->handle(receive_request(message));
+    if (!response.send) {
+      message = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
+      continue;
+    }
+    message = os::syscall(Syscall::ReplyRecv, boot_caps::kServiceEndpoint, MessageInfo::make(0, response.length),
+                          response.mr[0], response.mr[1], response.mr[2], response.mr[3]);
   }
 }
