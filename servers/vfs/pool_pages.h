@@ -1,7 +1,7 @@
 // The vfs server's pages: a PageSource over the server's memory pool (an
 // Untyped procmgr hands it at start). Pages are mapped into the server's own
 // address space in batches, one after another from a base address upward;
-// a batch starts at kFirstBatch pages and doubles up to kMaxBatch, so a
+// batches start at `first_batch` pages and double up to `max_batch`, so a
 // small system maps little and a busy one makes few kernel calls. Pages
 // given back are kept on a free list (threaded through the pages
 // themselves) and handed out again before anything new is mapped: the
@@ -42,8 +42,13 @@ class PoolPageSource final : public servers::PageSource {
 
   // Pages go at base_va upward, at most `max_pages` of them (the address
   // range the server sets aside).
-  PoolPageSource(FrameMapper& mapper, uint64_t base_va, size_t max_pages, size_t max_batch = kMaxBatch)
-      : m_mapper(mapper), m_base(base_va), m_max_pages(max_pages), m_max_batch(max_batch) {}
+  PoolPageSource(FrameMapper& mapper, uint64_t base_va, size_t max_pages, size_t first_batch = kFirstBatch,
+                 size_t max_batch = kMaxBatch)
+      : m_mapper(mapper),
+        m_base(base_va),
+        m_max_pages(max_pages),
+        m_max_batch(max_batch),
+        m_next_batch(first_batch == 0 ? 1 : first_batch) {}
   PoolPageSource(const PoolPageSource&) = delete;
   PoolPageSource& operator=(const PoolPageSource&) = delete;
 
@@ -66,7 +71,7 @@ class PoolPageSource final : public servers::PageSource {
   uint64_t m_base;
   size_t m_max_pages;
   size_t m_max_batch;
-  size_t m_next_batch = kFirstBatch;
+  size_t m_next_batch;
   size_t m_mapped = 0;        // pages at m_base.. are mapped
   size_t m_handed_fresh = 0;  // of those, handed out at least once
   size_t m_in_use = 0;

@@ -65,9 +65,19 @@ TEST(PoolPages, BatchesGrowAndAreHandedOutInOrder) {
 
 TEST(PoolPages, BatchesStopGrowingAtTheMaximum) {
   FakeMapper mapper(2048);
-  PoolPageSource pages(mapper, mapper.base(), 2048, 64);
+  PoolPageSource pages(mapper, mapper.base(), 2048, 16, 64);
   for (size_t i = 0; i < 16 + 32 + 64 * 3; ++i) ASSERT_TRUE(pages.alloc_page());
   EXPECT_EQ(mapper.calls, (std::vector<size_t>{16, 32, 64, 64, 64}));
+}
+
+TEST(PoolPages, FromOnePageEachBatchIsAsLargeAsAllBefore) {
+  // What keeps the server's batches aligned: 1, 2, 4, ... pages, each as
+  // large as all before it (plus the first page's worth), so each starts
+  // where a block of its own size would.
+  FakeMapper mapper(512);
+  PoolPageSource pages(mapper, mapper.base(), 512, 1);
+  for (size_t i = 0; i < 256; ++i) ASSERT_TRUE(pages.alloc_page());
+  EXPECT_EQ(mapper.calls, (std::vector<size_t>{1, 2, 4, 8, 16, 32, 64, 128, 128}));
 }
 
 TEST(PoolPages, FreedPagesComeBackFirst) {
