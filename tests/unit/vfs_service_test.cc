@@ -7,7 +7,10 @@
 // beyond those of the empty file system.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -139,6 +142,29 @@ class ServiceTest : public ::testing::Test {
   int close(uint64_t pid, int fd) { return static_cast<int>(result(pid, request(Label::Close, {uint64_t(fd)}))); }
   int open(uint64_t pid, std::string_view path, uint32_t flags) {
     return static_cast<int>(result(pid, request(Label::Open, {flags}, path)));
+  }
+  // Remove everything under directory `dir` ("" for the root) but /bin.
+  void remove_tree(uint64_t pid, const std::string& dir) {
+    int fd = open(pid, dir.empty() ? "/" : dir, kOpenReadOnly | kOpenDirectory);
+    ASSERT_GE(fd, 0) << dir;
+    std::vector<std::pair<std::string, bool>> entries;
+    for (;;) {
+      Message r = call(pid, request(Label::Readdir, {uint64_t(fd)}));
+      if (r.mr[0] != 1) break;
+      std::string name = bytes_of(r, 3);
+      if (name != "." && name != "..") entries.emplace_back(name, r.mr[2] == kModeDirectory);
+    }
+    close(pid, fd);
+    for (auto& [name, is_dir] : entries) {
+      std::string path = dir + "/" + name;
+      if (path == "/bin") continue;
+      if (is_dir) {
+        remove_tree(pid, path);
+        EXPECT_EQ(result(pid, request(Label::Rmdir, {}, path)), 0) << path;
+      } else {
+        EXPECT_EQ(result(pid, request(Label::Unlink, {}, path)), 0) << path;
+      }
+    }
   }
   void type(std::string_view typed, uint64_t expect_pgid = 0) {
     EXPECT_EQ(result(kConsoleThread, request(Label::ConsoleInput, {}, typed)), int64_t(expect_pgid));
@@ -722,6 +748,58 @@ TEST_F(ServiceTest, DestructionAnswersWhatIsParked) {
   delete extra_service;
   ASSERT_EQ(replies.sent.size(), 1u);
   EXPECT_EQ(msg::result_of(replies.sent.begin()->second.mr[0]), err(Errno::Interrupted));
+}
+
+// Random requests from random parties: every one is answered or parked,
+// nothing crashes, and once the server is gone nothing is left. (A second
+// Service, since random ProcNew and ProcFork make processes of any pid.)
+TEST_F(ServiceTest, RandomRequestsLeaveNothingBehind) {
+  auto random_service = std::make_unique<Service>(heap, fs, console, replies);
+  std::mt19937_64 rng(12345);
+  const uint64_t badges[] = {1, 2, 3, 4, 0, kProcmgr, kConsoleThread, msg::kPagerBadge};
+  const std::string_view paths[] = {"/", "/bin/sh", "/tmp", "/tmp/a", "a", "..", "/bin", "x/y"};
+  for (uint64_t pid : {1, 2, 3}) random_service->handle(kProcmgr, request(Label::ProcNew, {pid}));
+  for (int i = 0; i < 20000; ++i) {
+    Message m;
+    m.label = rng() % 45;
+    m.length = rng() % 8;
+    for (size_t w = 0; w < msg::kWords; ++w) {
+      switch (rng() % 4) {
+        case 0: m.mr[w] = rng() % 8; break;
+        case 1: m.mr[w] = rng() % 600; break;
+        case 2: m.mr[w] = rng(); break;
+        default: m.mr[w] = static_cast<uint64_t>(-static_cast<int64_t>(rng() % 4)); break;
+      }
+    }
+    if (rng() % 3 == 0) {
+      // A well-formed path or byte string after a word or two.
+      size_t at = rng() % 3;
+      m.length = at;
+      for (size_t w = 0; w < at; ++w) m.mr[w] = rng() % 6;
+      std::string_view p = paths[rng() % std::size(paths)];
+      std::string data = rng() % 2 ? std::string(p) : std::string(rng() % 600, 'd');
+      if (data.size() > msg::max_bytes_after(at + 1)) data.resize(msg::max_bytes_after(at + 1));
+      append_bytes(m, std::as_bytes(std::span(data.data(), data.size())));
+    }
+    if (rng() % 2) m.length = std::min<size_t>(m.length + rng() % 3, msg::kWords);
+    uint64_t badge = badges[rng() % std::size(badges)];
+    auto r = random_service->handle(badge, m);
+    if (r) {
+      EXPECT_EQ(r->label, 0u);
+      EXPECT_GE(r->length, 1u);
+      EXPECT_LE(r->length, msg::kWords);
+    }
+    // Keep the processes there (they may have been exited by a random ProcExit).
+    for (uint64_t pid : {1, 2, 3})
+      if (rng() % 50 == 0) random_service->handle(kProcmgr, request(Label::ProcNew, {pid}));
+  }
+  EXPECT_GT(random_service->processes(), 3u);
+  random_service.reset();
+  // Whatever was made in the file system goes too.
+  proc_new(1);
+  remove_tree(1, "");
+  proc_exit(1);
+  EXPECT_EQ(fs.inodes_in_use(), base_inodes);
 }
 
 TEST_F(ServiceTest, RequestsAreCountedByLabel) {
