@@ -22,6 +22,12 @@ SCENARIOS = {
     "unexpected-panic": (["--bootargs", "ktest=panic", "--expect-exit", "0"], "FAIL: kernel panic"),
     "missing-symbol": (["--bootargs", "ktest=panic", "--expect-exit", "3", "--expect-symbol", "no_such_function"],
                        "FAIL: backtrace lacks 'no_such_function'"),
+    # Exit status 3 as a program's status (--no-panic): a panic still fails.
+    "panic-with-no-panic": (["--bootargs", "ktest=panic", "--expect-exit", "3", "--no-panic"], "FAIL: kernel panic"),
+    # A conversation whose second line waits for output that never comes.
+    "input-never-typed": (["--bootargs", "ktest=boot", "--input", "a", "--input-after", "ktest boot",
+                           "--input", "b", "--input-after", "no such prompt"],
+                          "FAIL: input never typed: 'b' waited for output matching 'no such prompt'"),
 }
 
 

@@ -6,9 +6,10 @@ A test passes only if QEMU exits by itself before the timeout (or, with
 exit status (the kernel stops the machine through the QEMU finisher,
 so the status is the kernel's verdict, not text), every --expect pattern
 appears in the console output, and no kernel panic happened unless the test
-asks for one (--expect-exit 3). Whenever the output holds a panic, the
-backtrace is symbolized (scripts/symbolize.py) and printed, and
---expect-symbol names must appear in it.
+asks for one (--expect-exit 3, unless --no-panic says that 3 is a guest
+program's status). Whenever the output holds a panic, the backtrace is
+symbolized (scripts/symbolize.py) and printed, and --expect-symbol names must
+appear in it. --input/--input-after pairs type a conversation on the console.
 
     run_test.py --kernel K --mem 64M --bootargs ktest=boot --expect-exit 0 \\
                 --expect 'RAM: 64 MiB' --expect 'ktest boot: PASS'
@@ -36,7 +37,7 @@ def run(args):
     initrd = None if args.no_initrd else (args.initrd or qemu.default_initrd(args.kernel))
     cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, initrd=initrd)
     print("$ " + " ".join(cmd), flush=True)
-    if args.input is not None:
+    if args.input:
         return run_with_input(cmd, args)
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -49,20 +50,33 @@ def run(args):
     return output, status
 
 
+def input_steps(args):
+    """The (text, regex or None) pairs to type: the i-th --input waits for
+    the i-th --input-after (none: typed right after the step before)."""
+    after = args.input_after + [None] * (len(args.input) - len(args.input_after))
+    return list(zip(args.input, after))
+
+
 def run_with_input(cmd, args):
-    """Like run(), but types args.input on QEMU's stdin (the console UART)
-    once the output matches args.input_after (at once without it)."""
+    """Like run(), but types each --input on QEMU's stdin (the console UART)
+    in turn, once the output since the previous one was typed matches its
+    --input-after (at once without one). Sets args.steps_typed."""
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    trigger = re.compile(args.input_after, re.MULTILINE) if args.input_after else None
+    steps = input_steps(args)
     deadline = time.monotonic() + args.timeout
     output = bytearray()
-    sent = False
+    args.steps_typed = 0
+    since = 0  # where the output after the last typed step starts
     fd = proc.stdout.fileno()
     while True:
-        if not sent and (trigger is None or trigger.search(output.decode(errors="replace"))):
-            proc.stdin.write(args.input.encode())
+        while args.steps_typed < len(steps):
+            text, after = steps[args.steps_typed]
+            if after and not re.search(after, output[since:].decode(errors="replace"), re.MULTILINE):
+                break
+            proc.stdin.write(text.encode())
             proc.stdin.flush()
-            sent = True
+            args.steps_typed += 1
+            since = len(output)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             proc.kill()
@@ -98,15 +112,18 @@ def judge(args, output, status):
     for pattern in args.expect:
         if not re.search(pattern, output, re.MULTILINE):
             failures.append(f"missing output matching {pattern!r}")
-    if args.input is not None and args.input_after and not re.search(args.input_after, output, re.MULTILINE):
-        failures.append(f"input never typed: no output matching {args.input_after!r}")
+    steps = input_steps(args) if args.input else []
+    if getattr(args, "steps_typed", len(steps)) < len(steps):
+        text, after = steps[args.steps_typed]
+        failures.append(f"input never typed: {text!r} waited for output matching {after!r}")
     for pattern in args.reject:
         if re.search(pattern, output, re.MULTILINE):
             failures.append(f"unexpected output matching {pattern!r}")
     panicked = PANIC in output
-    if panicked and args.expect_exit != 3:
+    expect_panic = args.expect_exit == 3 and not args.no_panic
+    if panicked and not expect_panic:
         failures.append("kernel panic")
-    if args.expect_exit == 3 and not panicked:
+    if expect_panic and not panicked:
         failures.append("expected a kernel panic report")
     if args.expect_symbol:
         report = symbolized_report(args.kernel, output)
@@ -138,8 +155,14 @@ def main():
     parser.add_argument("--reject", action="append", default=[], help="regex that must not appear")
     parser.add_argument("--expect-symbol", action="append", default=[],
                         help="regex that must appear in the symbolized backtrace")
-    parser.add_argument("--input", help="text to type on QEMU's stdin, the console (default: stdin is empty)")
-    parser.add_argument("--input-after", help="regex: type --input once the output matches it")
+    parser.add_argument("--input", action="append", default=[],
+                        help="text to type on QEMU's stdin, the console (default: stdin is empty); "
+                             "repeat it for a conversation: each is typed in turn")
+    parser.add_argument("--input-after", action="append", default=[],
+                        help="regex: type the --input of the same rank once the output since the "
+                             "previous one was typed matches it")
+    parser.add_argument("--no-panic", action="store_true",
+                        help="--expect-exit 3 is a program's status, not a kernel panic: a panic fails")
     args = parser.parse_args()
 
     output, status = run(args)
