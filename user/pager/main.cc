@@ -241,6 +241,7 @@ int main(uint64_t pool_size_bits) {
   // Serve: a request answered is replied to by the reply half of the next
   // ReplyRecv; a fault left unanswered is followed by a plain Recv, which
   // drops the faulting thread's reply link (it stays blocked).
+  uint64_t reported_errors = 0;
   os::SyscallResult message = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
   for (;;) {
     if (message.info.is_error()) {
@@ -248,6 +249,11 @@ int main(uint64_t pool_size_bits) {
       continue;
     }
     const pager::Response response = server->handle(receive_request(message));
+    const uint64_t errors = server->internal_errors() + pool->bad_frees();
+    if (errors != reported_errors) {
+      os::print("pager: {} internal errors so far (kernel failures while releasing, bad frees)\n", errors);
+      reported_errors = errors;
+    }
     if (!response.send) {
       message = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
       continue;
