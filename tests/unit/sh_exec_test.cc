@@ -20,75 +20,22 @@
 #include <thread>
 #include <vector>
 
+#include "run_program.h"
+
 namespace {
 
-struct Outcome {
-  std::string out;
-  std::string err;
-  int status;  // exit status, or 128+signal
-};
+using run_program::Outcome;
 
-// SH_HOST (meson test sets it), else the build directory's copy, resolved
-// before any test changes directory.
 const char* shell_path() {
-  static const std::string path = [] {
-    const char* env = getenv("SH_HOST");
-    char* resolved = realpath(env != nullptr ? env : "user/sh/sh_host", nullptr);
-    std::string result = resolved != nullptr ? resolved : "sh_host";
-    free(resolved);
-    return result;
-  }();
+  static const std::string path = run_program::program_path("SH_HOST", "user/sh/sh_host");
   return path.c_str();
-}
-
-std::string drain(int fd) {
-  std::string text;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
-  return text;
 }
 
 // Runs the shell with `args`, stdin from `input`; in the directory `cwd`.
 Outcome run_shell(const std::vector<std::string>& args, const std::string& input = "", const char* cwd = "/tmp") {
-  int out[2], err[2], in[2];
-  EXPECT_EQ(pipe(out), 0);
-  EXPECT_EQ(pipe(err), 0);
-  EXPECT_EQ(pipe(in), 0);
-  const char* shell = shell_path();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-    if (chdir(cwd) != 0) _exit(99);
-    std::vector<char*> argv{const_cast<char*>(shell)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    char path[] = "PATH=/bin:/usr/bin";
-    char home[] = "HOME=/home/test";
-    char* envp[] = {path, home, nullptr};
-    execve(argv[0], argv.data(), envp);
-    _exit(98);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  EXPECT_EQ(write(in[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
-  close(in[1]);
-  // Drain stderr on a thread so that neither pipe can fill up.
-  std::string err_text;
-  std::thread err_reader([&] { err_text = drain(err[0]); });
-  Outcome outcome{drain(out[0]), "", 0};
-  err_reader.join();
-  close(out[0]);
-  close(err[0]);
-  int status = 0;
-  EXPECT_EQ(waitpid(pid, &status, 0), pid);
-  outcome.err = err_text;
-  outcome.status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  return outcome;
+  std::vector<std::string> argv{shell_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program::run(argv, input, cwd, {"PATH=/bin:/usr/bin", "HOME=/home/test"});
 }
 
 Outcome sh_c(const std::string& command) { return run_shell({"-c", command}); }

@@ -1,0 +1,2 @@
+// false: exits with status 1, whatever its arguments.
+int main() { return 1; }
