@@ -1,0 +1,343 @@
+// Group "pipes": data both ways between parent and child, end of file when
+// the last writer goes (by close or by death), EPIPE and SIGPIPE, readers
+// and writers blocking and waking, writes larger than the pipe, atomic
+// small writes, and pipelines between children.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "posixtest.h"
+#include "runner.h"
+
+namespace {
+
+struct Pipe {
+  int r = -1, w = -1;
+};
+
+char letter(long i) { return static_cast<char>('a' + i % 26); }
+
+// Writes n bytes of letter(i) in chunks of `chunk`; false on an error.
+bool write_letters(int fd, long n, long chunk) {
+  char buf[1024];
+  for (long done = 0; done < n;) {
+    const long k = n - done < chunk ? n - done : chunk;
+    for (long i = 0; i < k; ++i) buf[i] = letter(done + i);
+    if (!pt::write_all(fd, buf, static_cast<size_t>(k))) return false;
+    done += k;
+  }
+  return true;
+}
+
+// Reads to end of file in reads of at most `chunk`, checking letter(i);
+// the byte count, or -1 on an error or a wrong byte.
+long read_letters(int fd, long chunk) {
+  char buf[1024];
+  long total = 0;
+  for (;;) {
+    const ssize_t n = read(fd, buf, static_cast<size_t>(chunk));
+    if (n < 0) return -1;
+    if (n == 0) return total;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buf[i] != letter(total + i)) return -1;
+    }
+    total += n;
+  }
+}
+
+}  // namespace
+
+PTEST(pipes, parent_to_child) {
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  CHECK(p.r != p.w);
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK_OK(close(p.w));
+    char buf[64] = {};
+    CHECK_EQ(pt::read_full(p.r, buf, sizeof buf), 22L);  // then end of file
+    CHECK(pt::same_bytes(buf, "hello through the pipe", 22));
+    CHECK_EQ(read(p.r, buf, 1), 0L);
+  }));
+  CHECK_OK(close(p.r));
+  CHECK(pt::write_text(p.w, "hello through the pipe"));
+  CHECK_OK(close(p.w));
+  CHECK_EXITS(child, 0);
+}
+
+PTEST(pipes, child_to_parent) {
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK_OK(close(p.r));
+    CHECK(pt::write_text(p.w, "hello from the child"));
+  }));
+  CHECK_OK(close(p.w));
+  char buf[64] = {};
+  CHECK_EQ(pt::read_full(p.r, buf, sizeof buf), 20L);
+  CHECK(pt::same_bytes(buf, "hello from the child", 20));
+  CHECK_OK(close(p.r));
+  CHECK_EXITS(child, 0);
+}
+
+PTEST(pipes, eof_only_when_the_last_writer_closes) {
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  int w2;
+  CHECK_OK(w2 = dup(p.w));
+  CHECK_EQ(write(p.w, "a", 1), 1L);
+  CHECK_OK(close(p.w));
+  CHECK_EQ(write(w2, "b", 1), 1L);  // the dup keeps the pipe writable
+  char buf[4] = {};
+  CHECK_EQ(read(p.r, buf, 2), 2L);
+  CHECK(pt::same_bytes(buf, "ab", 2));
+  CHECK_OK(close(w2));
+  CHECK_EQ(read(p.r, buf, 1), 0L);
+  CHECK_EQ(read(p.r, buf, 1), 0L);  // and stays at end of file
+  CHECK_OK(close(p.r));
+
+  // A writer in a child: our read waits for its data, then its exit.
+  CHECK_OK(pipe(&p.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK_OK(close(p.r));
+    pt::pause_ms(30);
+    CHECK(pt::write_text(p.w, "x"));
+    pt::pause_ms(30);
+  }));
+  CHECK_OK(close(p.w));
+  CHECK_EQ(read(p.r, buf, sizeof buf), 1L);
+  CHECK_EQ(buf[0], 'x');
+  CHECK_EQ(read(p.r, buf, sizeof buf), 0L);
+  CHECK_OK(close(p.r));
+  CHECK_EXITS(child, 0);
+}
+
+PTEST(pipes, eof_when_the_writer_is_killed) {
+  // W holds the only write end and waits on `gate` forever; K kills W a
+  // little later, while we are blocked in read: the read must end with 0.
+  Pipe p, gate;
+  CHECK_OK(pipe(&p.r));
+  CHECK_OK(pipe(&gate.r));
+  pid_t w, k;
+  CHECK_OK(w = pt::spawn([&] {
+    (void)close(p.r);
+    (void)close(gate.w);
+    (void)pt::wait_token(gate.r);
+  }));
+  CHECK_OK(close(p.w));
+  CHECK_OK(close(gate.r));
+  CHECK_OK(k = pt::spawn([&] {
+    (void)close(p.r);
+    pt::pause_ms(50);
+    CHECK_OK(kill(w, SIGKILL));
+  }));
+  char c;
+  CHECK_EQ(read(p.r, &c, 1), 0L);
+  CHECK_KILLED(w, SIGKILL);
+  CHECK_EXITS(k, 0);
+  CHECK_OK(close(p.r));
+  CHECK_OK(close(gate.w));
+}
+
+PTEST(pipes, sigpipe_kills_the_writer_by_default) {
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  CHECK_OK(close(p.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    (void)write(p.w, "x", 1);
+    pt::Line() << "  (child " << getpid() << ") survived a write to a pipe without readers";
+  }));
+  CHECK_KILLED(child, SIGPIPE);
+  CHECK_OK(close(p.w));
+
+  // A writer blocked on a full pipe is woken when the last reader closes.
+  CHECK_OK(pipe(&p.r));
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(p.r);
+    (void)write_letters(p.w, 1024 * 1024, 1024);  // far more than any pipe holds
+    pt::Line() << "  (child " << getpid() << ") wrote 1 MiB to a pipe whose reader had gone";
+  }));
+  CHECK_OK(close(p.w));
+  char buf[10];
+  CHECK_EQ(read(p.r, buf, sizeof buf), 10L);
+  pt::pause_ms(30);  // the writer fills the pipe and blocks
+  CHECK_OK(close(p.r));
+  CHECK_KILLED(child, SIGPIPE);
+}
+
+PTEST(pipes, epipe_when_sigpipe_is_ignored) {
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  CHECK_OK(close(p.r));
+  CHECK(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+  CHECK_ERR(write(p.w, "x", 1), EPIPE);
+  CHECK_ERR(write(p.w, "x", 1), EPIPE);
+  CHECK(signal(SIGPIPE, SIG_DFL) == SIG_IGN);
+  CHECK_OK(close(p.w));
+
+  // The blocked writer again, ignoring SIGPIPE: its write ends short or
+  // with EPIPE, and the next one fails with EPIPE.
+  CHECK_OK(pipe(&p.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(p.r);
+    CHECK(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
+    static char big[1024 * 1024];  // far more than any pipe holds
+    errno = 0;
+    const ssize_t n = write(p.w, big, sizeof big);
+    const int e = errno;
+    CHECK_M((n >= 0 && n < static_cast<ssize_t>(sizeof big)) || (n == -1 && e == EPIPE),
+            "write returned " << n << ", errno " << pt::errno_name(e));
+    CHECK_ERR(write(p.w, "x", 1), EPIPE);
+  }));
+  CHECK_OK(close(p.w));
+  char buf[10];
+  CHECK_EQ(read(p.r, buf, sizeof buf), 10L);
+  pt::pause_ms(30);
+  CHECK_OK(close(p.r));
+  CHECK_EXITS(child, 0);
+}
+
+PTEST(pipes, reader_blocks_until_data_arrives) {
+  Pipe p, go;
+  CHECK_OK(pipe(&p.r));
+  CHECK_OK(pipe(&go.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(p.r);
+    pt::pause_ms(100);
+    CHECK(pt::write_text(p.w, "late"));
+    CHECK_EQ(pt::wait_token(go.r), '.');  // keep the write end open meanwhile
+  }));
+  CHECK_OK(close(p.w));
+  char buf[100] = {};
+  // What is there comes back at once, without waiting to fill the buffer.
+  CHECK_EQ(read(p.r, buf, sizeof buf), 4L);
+  CHECK(pt::same_bytes(buf, "late", 4));
+  CHECK(pt::send_token(go.w));
+  CHECK_EQ(read(p.r, buf, sizeof buf), 0L);
+  CHECK_EXITS(child, 0);
+  for (int d : {p.r, go.r, go.w}) CHECK_OK(close(d));
+}
+
+PTEST(pipes, more_than_the_capacity) {
+  constexpr long kBytes = 64 * 1024;
+  // The child writes 64 KiB in one call; we read slowly, in small pieces.
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(p.r);
+    static char big[kBytes];
+    for (long i = 0; i < kBytes; ++i) big[i] = letter(i);
+    CHECK_EQ(write(p.w, big, sizeof big), kBytes);  // blocks until we have read most of it
+  }));
+  CHECK_OK(close(p.w));
+  pt::pause_ms(50);
+  CHECK_EQ(read_letters(p.r, 100), kBytes);
+  CHECK_OK(close(p.r));
+  CHECK_EXITS(child, 0);
+
+  // And the other way: our one write blocks until the child has read.
+  CHECK_OK(pipe(&p.r));
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(p.w);
+    pt::pause_ms(50);
+    CHECK_EQ(read_letters(p.r, 77), kBytes);
+  }));
+  CHECK_OK(close(p.r));
+  static char big[kBytes];
+  for (long i = 0; i < kBytes; ++i) big[i] = letter(i);
+  CHECK_EQ(write(p.w, big, sizeof big), kBytes);
+  CHECK_OK(close(p.w));
+  CHECK_EXITS(child, 0);
+}
+
+PTEST(pipes, small_writes_are_atomic) {
+  // Two writers, 200 messages of 100 bytes each (under PIPE_BUF, 512):
+  // the reader sees every message whole.
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  pid_t writers[2];
+  for (int k = 0; k < 2; ++k) {
+    CHECK_OK(writers[k] = pt::spawn([&] {
+      (void)close(p.r);
+      char message[100];
+      for (int i = 0; i < 200; ++i) {
+        pt::fill(message, static_cast<unsigned char>('A' + k), sizeof message);
+        message[1] = static_cast<char>(i);
+        CHECK_EQ(write(p.w, message, sizeof message), 100L);
+      }
+    }));
+  }
+  CHECK_OK(close(p.w));
+  constexpr size_t kAll = 2 * 200 * 100;
+  static char all[kAll + 1];  // room for one byte too many
+  CHECK_EQ(pt::read_full(p.r, all, sizeof all), static_cast<long>(kAll));
+  CHECK_OK(close(p.r));
+  int next[2] = {0, 0};
+  for (size_t at = 0; at < kAll; at += 100) {
+    const char who = all[at];
+    CHECK_M(who == 'A' || who == 'B', "torn message at " << at);
+    const int k = who - 'A';
+    CHECK_M(static_cast<unsigned char>(all[at + 1]) == next[k], "message out of order at " << at);
+    ++next[k];
+    for (size_t i = 2; i < 100; ++i) CHECK_M(all[at + i] == who, "torn message at " << at);
+  }
+  for (pid_t w : writers) CHECK_EXITS(w, 0);
+}
+
+PTEST(pipes, pipeline_between_children) {
+  // producer | copier | consumer, the consumer exec'd (the helper reads its
+  // stdin), the ends wired with dup2 as a shell does.
+  constexpr long kBytes = 20000;
+  Pipe a, b;
+  CHECK_OK(pipe(&a.r));
+  CHECK_OK(pipe(&b.r));
+  pid_t producer, copier, consumer;
+  CHECK_OK(producer = pt::spawn([&] {
+    CHECK_EQ(dup2(a.w, STDOUT_FILENO), STDOUT_FILENO);
+    for (int fd : {a.r, a.w, b.r, b.w}) (void)close(fd);
+    CHECK(write_letters(STDOUT_FILENO, kBytes, 1000));
+  }));
+  CHECK_OK(copier = pt::spawn([&] {
+    CHECK_EQ(dup2(a.r, STDIN_FILENO), STDIN_FILENO);
+    CHECK_EQ(dup2(b.w, STDOUT_FILENO), STDOUT_FILENO);
+    for (int fd : {a.r, a.w, b.r, b.w}) (void)close(fd);
+    char buf[333];
+    for (;;) {
+      const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      CHECK(n >= 0);
+      if (n == 0) break;
+      CHECK(pt::write_all(STDOUT_FILENO, buf, static_cast<size_t>(n)));
+    }
+  }));
+  CHECK_OK(consumer = pt::spawn([&] {
+    CHECK_EQ(dup2(b.r, STDIN_FILENO), STDIN_FILENO);
+    for (int fd : {a.r, a.w, b.r, b.w}) (void)close(fd);
+    char* argv[] = {const_cast<char*>("posixtest"), const_cast<char*>("--child-exec"),
+                    const_cast<char*>("consume"), const_cast<char*>("20000"), nullptr};
+    execve(pt::self_path(), argv, environ);
+    _exit(pt::kExecFailed);
+  }));
+  // Our copies of the ends must go, or the consumer never sees end of file.
+  for (int fd : {a.r, a.w, b.r, b.w}) CHECK_OK(close(fd));
+  CHECK_EXITS(producer, 0);
+  CHECK_EXITS(copier, 0);
+  CHECK_EXITS(consumer, pt::kHelperOk);
+}
+
+PTEST(pipes, errors) {
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  char c;
+  CHECK_ERR(write(p.r, "x", 1), EBADF);  // the read end
+  CHECK_ERR(read(p.w, &c, 1), EBADF);    // the write end
+  CHECK_OK(close(p.r));
+  CHECK_OK(close(p.w));
+  CHECK_ERR(read(p.r, &c, 1), EBADF);
+  CHECK_ERR(write(p.w, "x", 1), EBADF);
+}
