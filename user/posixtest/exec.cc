@@ -144,7 +144,11 @@ PTEST(exec, keeps_ignored_signals) {
   }));
   CHECK_EXITS(child, pt::kHelperOk);
   // With the default action the helper's raise(SIGINT) ends it.
-  CHECK_OK(child = spawn_helper(argv, environ));
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK(signal(SIGINT, SIG_DFL) != SIG_ERR);
+    execve(pt::self_path(), argv, environ);
+    _exit(pt::kExecFailed);
+  }));
   CHECK_KILLED(child, SIGINT);
 }
 

@@ -11,12 +11,13 @@
 // nothing failed. The system tests run it as init's program
 // (bootargs init.args=/bin/posixtest[,GROUP]), so that status becomes QEMU's.
 //
-// Every test runs in a fresh scratch directory; afterwards the runner kills
-// and reaps any child the test left, closes any descriptor it left open
-// (those open when the run started are not the tests'), restores the signal dispositions and the working directory, and
-// removes the scratch directory. A test that passed but left a child or a
-// descriptor behind is reported as failed: the leak is a bug, in the test or
-// in the system.
+// Every test runs in a fresh scratch directory with the default signal
+// actions; afterwards the runner kills and reaps any child the test left,
+// closes any descriptor it left open (those open when the run started are
+// not the tests'), sets the default signal actions and the working
+// directory back, and removes the scratch directory. A test that passed
+// but left a child or a descriptor behind is reported as failed: the leak
+// is a bug, in the test or in the system.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -46,9 +47,9 @@ char g_scratch_root[64];
 char g_scratch[192];
 char g_start_cwd[256];
 
+// The tests expect the default actions (a shell may start a background
+// job with SIGINT ignored): the runner sets them at start and after each test.
 constexpr int kSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM};
-constexpr int kSignalCount = sizeof kSignals / sizeof kSignals[0];
-sighandler_t g_start_disposition[kSignalCount];
 
 constexpr int kMaxFd = 256;
 // Descriptors above 2 that were open when the run started: not the tests'.
@@ -165,7 +166,7 @@ void run_test(Test& t, int& passed, int& failed) {
   // Clean up after the test, whatever it did.
   const int children = reap_leftover_children();
   const int fds = close_leftover_fds();
-  for (int i = 0; i < kSignalCount; ++i) (void)signal(kSignals[i], g_start_disposition[i]);
+  for (int sig : kSignals) (void)signal(sig, SIG_DFL);
   (void)chdir(g_start_cwd);
   remove_tree(g_scratch);
   if (!g_failed && (children > 0 || fds > 0)) {
@@ -229,11 +230,7 @@ int main(int argc, char** argv, char** envp) {
     g_inherited_fd[fd] = fstat(fd, &st) == 0;
   }
   if (getcwd(g_start_cwd, sizeof g_start_cwd) == nullptr) copy(g_start_cwd, sizeof g_start_cwd, "/");
-  for (int i = 0; i < kSignalCount; ++i) {
-    g_start_disposition[i] = signal(kSignals[i], SIG_DFL);
-    if (g_start_disposition[i] == SIG_ERR) g_start_disposition[i] = SIG_DFL;
-    (void)signal(kSignals[i], g_start_disposition[i]);
-  }
+  for (int sig : kSignals) (void)signal(sig, SIG_DFL);
   (void)mkdir("/tmp", 0755);
   {
     Text root;
