@@ -111,8 +111,7 @@ extern "C" arch::UserContext* fastpath_call(arch::UserContext* context) {
   receiver->context.regs[kA1] = MessageInfo::make(info.label(), info.length()).raw;
   if (receiver->reply_to != nullptr) receiver->reply_to->reply_from = nullptr;
   receiver->reply_to = &caller;
-  receiver->reply_is_fault = false;
-  caller.reply_from = receiver;
+  caller.reply_from = receiver;  // awaiting_fault_reply is false: the caller was running
   caller.state = ThreadState::BlockedOnReply;
   receiver->state = ThreadState::Runnable;
   ++caller.counters[uapi::Counter::IpcSent];
@@ -127,7 +126,7 @@ extern "C" arch::UserContext* fastpath_reply_recv(arch::UserContext* context) {
   uint64_t badge = 0;
   Endpoint* ep;
   if (!g_enabled || info.length() > uapi::kMessageRegistersInCpu || info.extra_caps() != 0 || caller == nullptr ||
-      server.reply_is_fault || !can_run(*caller) ||
+      caller->awaiting_fault_reply || !can_run(*caller) ||
       (ep = endpoint_at(server, server.context.regs[kA0], Rights::Read, &badge)) == nullptr ||
       ep->queue == Endpoint::Queue::Senders || !nothing_runnable_at_or_above(caller->run.priority)) {
     return nullptr;

@@ -13,8 +13,9 @@
 //  3. Threads: a Runnable thread is the current one or queued; a queued one
 //     is Runnable; a blocked one sits in the queue of the endpoint or
 //     notification it names, and no other thread has IPC links; reply links
-//     go both ways; bindings have the right types; the cached satp is the
-//     bound VSpace's.
+//     go both ways, and only a thread waiting for a reply waits for a fault
+//     reply; bindings have the right types; the cached satp is the bound
+//     VSpace's.
 //  4. Endpoints and notifications: well-formed queues whose threads are in
 //     the matching state; a notification with waiters has no pending bits.
 //  5. VSpaces: the kernel half equals the kernel's table; the user half
@@ -323,6 +324,9 @@ void check_thread(Tcb& t) {
     if (!known_tcb(callee) || callee->reply_to != &t || t.state != ThreadState::BlockedOnReply) {
       violation("thread {}: reply_from {} is not a matching callee", &t, callee);
     }
+  }
+  if (t.awaiting_fault_reply && t.state != ThreadState::BlockedOnReply) {
+    violation("thread {} waits for a fault reply but is in state {}", &t, t.state);
   }
   check_binding(t, TcbSlot::CSpace, ObjectType::CNode);
   check_binding(t, TcbSlot::VSpace, ObjectType::VSpace);

@@ -118,8 +118,8 @@ void deliver(Tcb& sender, Tcb& receiver, MessageInfo info, uint64_t badge, const
   if (is_call || is_fault) {
     if (receiver.reply_to != nullptr) receiver.reply_to->reply_from = nullptr;  // the old caller's reply is lost
     receiver.reply_to = &sender;
-    receiver.reply_is_fault = is_fault;
     sender.reply_from = &receiver;
+    sender.awaiting_fault_reply = is_fault;
     make_blocked(sender, ThreadState::BlockedOnReply);
   } else {
     set_result(sender, MessageInfo{});
@@ -192,10 +192,10 @@ void reply(Tcb& replier, MessageInfo info) {
   if (caller == nullptr) return;  // nobody to reply to: ignored, as in seL4
   replier.reply_to = nullptr;
   caller->reply_from = nullptr;
-  if (replier.reply_is_fault) {
+  if (caller->awaiting_fault_reply) {
     // Label 0 resumes the faulted thread, at mr0 if given; anything else
     // leaves it suspended.
-    replier.reply_is_fault = false;
+    caller->awaiting_fault_reply = false;
     ++replier.counters[uapi::Counter::IpcSent];
     ++caller->counters[uapi::Counter::IpcReceived];
     if (info.label() != 0) {
@@ -274,6 +274,7 @@ void cancel_ipc(Tcb& thread) {
     thread.reply_to->reply_from = nullptr;  // its caller stays blocked: its reply is lost
     thread.reply_to = nullptr;
   }
+  thread.awaiting_fault_reply = false;
   thread.fault_pending = false;
 }
 

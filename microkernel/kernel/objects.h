@@ -58,11 +58,16 @@ struct Tcb {
   bool send_is_call;           // the queued send is a Call (or a fault message)
   bool send_can_grant;         // the cap used allows capability transfer
   bool fault_pending;          // the queued send is a fault message in fault_msg
-  // Call/Reply: the thread that waits for this thread's reply, and the other
-  // way round. Both links are cleared whichever side goes first.
+  // Call/Reply. A thread that received a Call (or a fault) owes the caller
+  // a reply: reply_to on its side, reply_from on the caller's. Both links
+  // are cleared whichever side goes first; a caller whose link is gone
+  // stays BlockedOnReply (its reply is lost).
   Tcb* reply_to;
   Tcb* reply_from;
-  bool reply_is_fault;         // the reply resumes a faulted thread
+  // Caller side: the reply it waits for resumes it from a fault (set while
+  // BlockedOnReply, even after its reply was lost, so that Suspend knows
+  // not to restart a system call).
+  bool awaiting_fault_reply;
   uint64_t ipc_buffer_va;      // where the IPC buffer frame is mapped (user address)
   uapi::MessageInfo fault_info; // pending fault message: label, length
   uint64_t fault_mr[6];

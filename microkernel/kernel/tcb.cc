@@ -121,16 +121,16 @@ Status write_registers(Invocation& inv, Tcb& tcb) {
 // Suspend, as in seL4: its pc goes back to the ecall (the kernel moved it
 // past the ecall on entry) and its argument registers are still intact,
 // because a blocked call writes them only when it completes. A faulted
-// thread's pc is already at the faulting instruction.
-// FIXME: a thread whose Call lost its replier (the replier was suspended,
-// or took another Call first) cannot be told from one whose fault reply was
-// lost; it is not restarted and resumes after its ecall.
+// thread's pc is already at the faulting instruction. A Call waiting for
+// its reply is restarted whether the reply is still owed or was lost (the
+// receiver went, or took another Call first): the caller's own flag tells
+// a Call from a fault.
 bool blocked_in_syscall(const Tcb& tcb) {
   switch (tcb.state) {
     case ThreadState::BlockedOnSend: return !tcb.fault_pending;
     case ThreadState::BlockedOnReceive:
     case ThreadState::BlockedOnNotification: return true;
-    case ThreadState::BlockedOnReply: return tcb.reply_from != nullptr && !tcb.reply_from->reply_is_fault;
+    case ThreadState::BlockedOnReply: return !tcb.awaiting_fault_reply;
     default: return false;
   }
 }

@@ -278,6 +278,57 @@ KTEST(tcb, suspend_while_blocked) {
   KT_TRY(join(t, tx));
 }
 
+// A Call whose reply was lost (the server took another Call before
+// answering) is restarted too; a fault whose reply was lost is not (the
+// thread is at the faulting instruction already).
+uint64_t call_once_more(uint64_t ep) {
+  const Message r = ipc_call(ep, 0x11, {0x10});
+  return r.error() == Error::Ok ? r.info.label() << 8 | r.mr[0] : 0xdead;
+}
+uint64_t load_from(uint64_t address) { return *reinterpret_cast<volatile uint64_t*>(address); }
+
+// Lets every thread above kThreadPriority - 10 run until it blocks.
+Status settle(Test& t) {
+  ThreadOptions low;
+  low.priority = kThreadPriority - 10;
+  TRY_RESULT(join(t, TRY_RESULT(spawn(t, busy_for, 0, low))));
+  return {};
+}
+
+KTEST(tcb, suspend_after_lost_reply) {
+  const uint64_t ep = KT_TRY(t.make(ObjectType::Endpoint));
+  const Thread a = KT_TRY(spawn(t, call_once_more, ep));
+  CHECK_OK(settle(t));
+  CHECK_EQ(recv(ep).info.label(), 0x11);
+  const Thread b = KT_TRY(spawn(t, call_once_more, ep));
+  CHECK_OK(settle(t));
+  CHECK_EQ(recv(ep).info.label(), 0x11);  // b's Call: a's reply is lost
+  CHECK_OK(suspend(a.tcb));
+  CHECK_OK(resume(a.tcb));
+  CHECK_OK(reply(0x2, {0x22}));  // to b
+  CHECK_EQ(KT_TRY(join(t, b)), 0x2 << 8 | 0x22);
+  const Message again = recv(ep);  // a called again
+  CHECK_EQ(again.info.label(), 0x11);
+  CHECK_EQ(again.mr[0], 0x10);
+  CHECK_OK(reply(0x3, {0x33}));
+  CHECK_EQ(KT_TRY(join(t, a)), 0x3 << 8 | 0x33);
+
+  // A page fault received, then its reply lost the same way.
+  ThreadOptions faulting;
+  faulting.fault_ep = ep;
+  const Thread f = KT_TRY(spawn(t, load_from, t.va(1), faulting));
+  CHECK_OK(settle(t));
+  const Message fault = recv(ep);
+  CHECK_EQ(fault.info.label(), uint64_t(uapi::FaultLabel::PageFault));
+  const Thread c = KT_TRY(spawn(t, call_once_more, ep));
+  CHECK_OK(settle(t));
+  CHECK_EQ(recv(ep).info.label(), 0x11);  // the fault reply is lost
+  CHECK_OK(suspend(f.tcb));
+  CHECK_EQ(read_registers(f.tcb).mr[0], fault.mr[0]);  // not moved back
+  CHECK_OK(reply(0x4, {0x44}));
+  CHECK_EQ(KT_TRY(join(t, c)), 0x4 << 8 | 0x44);
+}
+
 // Suspending the root thread's own TCB from another thread, then resuming
 // it, works like for any thread.
 uint64_t suspend_root_then_resume(uint64_t) {
