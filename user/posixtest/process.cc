@@ -429,7 +429,7 @@ PTEST(process, kill_zero_kills_own_group) {
   // C makes its own group with two grandchildren in it, reports their pids
   // and sends kill(0, SIGTERM): all three must die. The grandchildren wait
   // on `gate`, whose write end this process keeps, so they cannot end by
-  // themselves; once dead, init reaps them and they leave the table.
+  // themselves; once dead, they are zombies until init reaps them.
   Pipe report, gate;
   CHECK_OK(pipe(&report.r));
   CHECK_OK(pipe(&gate.r));
@@ -464,7 +464,7 @@ PTEST(process, kill_zero_kills_own_group) {
     struct ukos_procinfo info;
     gone = true;
     for (pid_t pid : g) {
-      if (ukos_procinfo(pid, &info) == 1 && info.pid == pid) gone = false;
+      if (ukos_procinfo(pid, &info) == 1 && info.pid == pid && info.state != 'Z') gone = false;
     }
     if (!gone) pt::pause_ms(2);
   }
