@@ -18,6 +18,9 @@ bool isalpha(int c) { return isupper(c) || islower(c); }
 bool isalnum(int c) { return isalpha(c) || isdigit(c); }
 bool isprint(int c) { return c >= 0x20 && c < 0x7f; }
 bool ispunct(int c) { return isprint(c) && c != ' ' && !isalnum(c); }
+bool isblank(int c) { return c == ' ' || c == '\t'; }
+bool iscntrl(int c) { return (c >= 0 && c < 0x20) || c == 0x7f; }
+bool isgraph(int c) { return isprint(c) && c != ' '; }
 int toupper(int c) { return islower(c) ? c - 'a' + 'A' : c; }
 int tolower(int c) { return isupper(c) ? c - 'A' + 'a' : c; }
 
@@ -124,6 +127,45 @@ char* strncat(char* dst, const char* src, size_t n) {
   for (; i < n && src[i] != '\0'; ++i) d[i] = src[i];
   d[i] = '\0';
   return dst;
+}
+
+char* strtok_r(char* s, const char* delimiters, char** state) {
+  if (s == nullptr) s = *state;
+  if (s == nullptr) return nullptr;
+  s += strspn(s, delimiters);
+  if (*s == '\0') {
+    *state = nullptr;
+    return nullptr;
+  }
+  char* end = s + strcspn(s, delimiters);
+  if (*end == '\0') {
+    *state = nullptr;
+  } else {
+    *end = '\0';
+    *state = end + 1;
+  }
+  return s;
+}
+
+int strcoll(const char* a, const char* b) { return strcmp(a, b); }
+
+size_t strxfrm(char* dst, const char* src, size_t n) {
+  const size_t length = strlen(src);
+  if (length < n) memcpy(dst, src, length + 1);
+  return length;
+}
+
+int strcasecmp(const char* a, const char* b) { return strncasecmp(a, b, size_t(-1)); }
+
+int strncasecmp(const char* a, const char* b, size_t n) {
+  const auto* x = reinterpret_cast<const unsigned char*>(a);
+  const auto* y = reinterpret_cast<const unsigned char*>(b);
+  for (; n > 0; --n, ++x, ++y) {
+    const int cx = tolower(*x);
+    const int cy = tolower(*y);
+    if (cx != cy || cx == '\0') return cx - cy;
+  }
+  return 0;
 }
 
 void* memchr(const void* s, int c, size_t n) {

@@ -26,6 +26,9 @@ bool isalpha(int c);
 bool isalnum(int c);
 bool isprint(int c);
 bool ispunct(int c);
+bool isblank(int c);
+bool iscntrl(int c);
+bool isgraph(int c);
 int toupper(int c);
 int tolower(int c);
 
@@ -43,6 +46,20 @@ char* strcpy(char* dst, const char* src);
 char* strncpy(char* dst, const char* src, size_t n);
 char* strcat(char* dst, const char* src);
 char* strncat(char* dst, const char* src, size_t n);
+
+// strtok with its position in `*state` instead of a static, so that it is
+// pure and re-entrant (POSIX's strtok_r): the first call passes the string,
+// later ones nullptr and the same state.
+char* strtok_r(char* s, const char* delimiters, char** state);
+
+// The "C" locale's collation is byte order: strcoll is strcmp, and strxfrm
+// copies (at most n bytes, terminator included) and returns strlen(src).
+int strcoll(const char* a, const char* b);
+size_t strxfrm(char* dst, const char* src, size_t n);
+
+// <strings.h>: comparisons ignoring ASCII case.
+int strcasecmp(const char* a, const char* b);
+int strncasecmp(const char* a, const char* b, size_t n);
 
 void* memchr(const void* s, int c, size_t n);
 int memcmp(const void* a, const void* b, size_t n);

@@ -36,7 +36,7 @@ class Heap {
  public:
   static constexpr size_t kAlignment = 16;
 
-  explicit Heap(MoreCore& core) : m_core(core) {}
+  constexpr explicit Heap(MoreCore& core) : m_core(core) {}
   Heap(const Heap&) = delete;
   Heap& operator=(const Heap&) = delete;
 

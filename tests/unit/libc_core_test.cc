@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <strings.h>
+
 #include "cformat.h"
 #include "cstring.h"
 #include "malloc.h"
@@ -208,6 +210,9 @@ TEST(CString, CharacterClassesMatchHostCLocale) {
     EXPECT_EQ(os::libc::isalnum(c), ::isalnum(c) != 0) << c;
     EXPECT_EQ(os::libc::isprint(c), ::isprint(c) != 0) << c;
     EXPECT_EQ(os::libc::ispunct(c), ::ispunct(c) != 0) << c;
+    EXPECT_EQ(os::libc::isblank(c), ::isblank(c) != 0) << c;
+    EXPECT_EQ(os::libc::iscntrl(c), ::iscntrl(c) != 0) << c;
+    EXPECT_EQ(os::libc::isgraph(c), ::isgraph(c) != 0) << c;
     EXPECT_EQ(os::libc::toupper(c), ::toupper(c)) << c;
     EXPECT_EQ(os::libc::tolower(c), ::tolower(c)) << c;
   }
@@ -237,8 +242,47 @@ TEST(CString, SearchAndCompareMatchHost) {
       EXPECT_EQ(os::libc::strspn(a, b), std::strspn(a, b));
       EXPECT_EQ(os::libc::strcspn(a, b), std::strcspn(a, b));
       EXPECT_EQ(os::libc::strpbrk(a, b), std::strpbrk(a, b));
+      EXPECT_EQ(sign(os::libc::strcoll(a, b)), sign(std::strcmp(a, b)));
+      EXPECT_EQ(sign(os::libc::strcasecmp(a, b)), sign(::strcasecmp(a, b))) << a << " vs " << b;
+      for (size_t n = 0; n < 5; ++n) {
+        EXPECT_EQ(sign(os::libc::strncasecmp(a, b, n)), sign(::strncasecmp(a, b, n))) << a << " vs " << b;
+      }
     }
   }
+  EXPECT_EQ(os::libc::strcasecmp("HeLLo", "hello"), 0);
+  EXPECT_LT(os::libc::strcasecmp("abc", "ABD"), 0);
+}
+
+TEST(CString, StrtokRSplitsLikeHost) {
+  const char* const inputs[] = {"", "   ", "a", " a b  c ", "::a::b:", "a,b;c", ",;,"};
+  for (const char* input : inputs) {
+    char ours[32];
+    char host[32];
+    std::strcpy(ours, input);
+    std::strcpy(host, input);
+    char* ours_state = nullptr;
+    char* host_state = nullptr;
+    const char* delimiters = " :,;";
+    char* a = os::libc::strtok_r(ours, delimiters, &ours_state);
+    char* b = ::strtok_r(host, delimiters, &host_state);
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_EQ(a == nullptr, b == nullptr) << input << " token " << i;
+      if (a == nullptr) break;
+      EXPECT_EQ(a - ours, b - host) << input << " token " << i;
+      EXPECT_STREQ(a, b);
+      a = os::libc::strtok_r(nullptr, delimiters, &ours_state);
+      b = ::strtok_r(nullptr, delimiters, &host_state);
+    }
+  }
+}
+
+TEST(CString, StrxfrmCopiesInTheCLocale) {
+  char buf[8];
+  EXPECT_EQ(os::libc::strxfrm(buf, "abc", sizeof buf), 3u);
+  EXPECT_STREQ(buf, "abc");
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(os::libc::strxfrm(buf, "abcdefghij", sizeof buf), 10u);  // too long: size only
+  EXPECT_EQ(buf[0], '#');
 }
 
 TEST(CString, CopiesMatchHost) {
