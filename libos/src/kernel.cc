@@ -14,6 +14,11 @@ Status status_of(const Result<Reply>& r) {
   return {};
 }
 
+Status status_of(const SyscallResult& r) {
+  if (r.info.is_error()) return std::unexpected(static_cast<uapi::Error>(r.info.label()));
+  return {};
+}
+
 }  // namespace
 
 uapi::IpcBuffer* ipc_buffer() { return g_ipc_buffer; }
@@ -63,6 +68,15 @@ Result<Reply> invoke(uint64_t cptr, uapi::Label label, std::initializer_list<uin
   Reply reply = call_raw(cptr, static_cast<uint64_t>(label), mrs.size(), mrs.begin(), caps.size(), caps.begin());
   if (reply.info.is_error()) return std::unexpected(static_cast<uapi::Error>(reply.info.label()));
   return reply;
+}
+
+Status save_reply(uint64_t reply_cptr) {
+  return status_of(syscall(uapi::Syscall::SaveReply, reply_cptr, uapi::MessageInfo{}));
+}
+
+Status send_reply(uint64_t reply_cptr, uapi::MessageInfo info, uint64_t mr0, uint64_t mr1, uint64_t mr2,
+                  uint64_t mr3) {
+  return status_of(syscall(uapi::Syscall::Send, reply_cptr, info, mr0, mr1, mr2, mr3));
 }
 
 Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,

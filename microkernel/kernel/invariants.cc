@@ -13,11 +13,14 @@
 //  3. Threads: a Runnable thread is the current one or queued; a queued one
 //     is Runnable; a blocked one sits in the queue of the endpoint or
 //     notification it names, and no other thread has IPC links; reply links
-//     go both ways, and only a thread waiting for a reply waits for a fault
-//     reply; bindings have the right types; the cached satp is the bound
-//     VSpace's.
+//     go both ways (to the thread that owes the reply, or to the Reply
+//     object it was saved in, never both), and only a thread waiting for a
+//     reply waits for a fault reply; bindings have the right types; the
+//     cached satp is the bound VSpace's.
 //  4. Endpoints and notifications: well-formed queues whose threads are in
 //     the matching state; a notification with waiters has no pending bits.
+//     Reply objects: a saved caller is a live thread, BlockedOnReply, whose
+//     reply_object is that object.
 //  5. VSpaces: the kernel half equals the kernel's table; the user half
 //     has table pages from the VSpace's own pool, no superpages, only user
 //     leaves; tables in use + the pool's free list = pages carved; the pool
@@ -75,6 +78,8 @@ struct Census {
   size_t endpoint_count;
   PhysAddr notifications[kMaxEndpoints];
   size_t notification_count;
+  PhysAddr replies[kMaxEndpoints];
+  size_t reply_count;
   Capability vspaces[kMaxVSpaces];
   size_t vspace_count;
   Capability cnodes[kMaxCNodes];
@@ -147,6 +152,7 @@ void note_object(const Capability& cap) {
     case ObjectType::Tcb: return add_unique(c.tcbs, c.tcb_count, &object_of<Tcb>(cap));
     case ObjectType::Endpoint: return add_unique(c.endpoints, c.endpoint_count, cap.object());
     case ObjectType::Notification: return add_unique(c.notifications, c.notification_count, cap.object());
+    case ObjectType::Reply: return add_unique(c.replies, c.reply_count, cap.object());
     case ObjectType::VSpace: return add_unique_cap(c.vspaces, c.vspace_count, cap);
     case ObjectType::CNode: return add_unique_cap(c.cnodes, c.cnode_count, cap);
     case ObjectType::IrqHandler: return add_unique_cap(c.irq_handlers, c.irq_handler_count, cap);
@@ -163,7 +169,8 @@ uint64_t object_bytes(const Capability& cap) {
     case ObjectType::Endpoint:
     case ObjectType::Notification:
     case ObjectType::VSpace:
-    case ObjectType::Frame: return retype_object_size({cap.type(), 0, 1});
+    case ObjectType::Frame:
+    case ObjectType::Reply: return retype_object_size({cap.type(), 0, 1});
     default: return 0;
   }
 }
@@ -325,6 +332,16 @@ void check_thread(Tcb& t) {
       violation("thread {}: reply_from {} is not a matching callee", &t, callee);
     }
   }
+  if (Reply* saved = t.reply_object) {
+    const Census& c = g_census;
+    const PhysAddr at = ptr_to_phys(saved);
+    if (!c.truncated && !contains(c.replies, c.reply_count, at)) {
+      violation("thread {}: its reply is saved in {}, which is no live Reply object", &t, at);
+    } else if (saved->caller != &t || t.state != ThreadState::BlockedOnReply || t.reply_from != nullptr) {
+      violation("thread {} (state {}): Reply object {} holds {}, or the thread also has reply_from {}", &t, t.state,
+                at, saved->caller, t.reply_from);
+    }
+  }
   if (t.awaiting_fault_reply && t.state != ThreadState::BlockedOnReply) {
     violation("thread {} waits for a fault reply but is in state {}", &t, t.state);
   }
@@ -377,6 +394,20 @@ void check_endpoint(PhysAddr address) {
       return;
     default:
       violation("endpoint {} has an unknown queue state", address);
+  }
+}
+
+void check_reply(PhysAddr address) {
+  const Reply& reply = *phys_to_ptr<Reply>(address);
+  Tcb* caller = reply.caller;
+  if (caller == nullptr) return;
+  if (!known_tcb(caller)) {
+    violation("Reply object {}: its caller {} is no live thread", address, caller);
+    return;
+  }
+  if (caller->reply_object != &reply || caller->state != ThreadState::BlockedOnReply) {
+    violation("Reply object {}: caller {} (state {}) does not wait on it (its reply_object is {})", address, caller,
+              caller->state, caller->reply_object);
   }
 }
 
@@ -550,6 +581,7 @@ void check_frames() {
 void reset_census() {
   Census& c = g_census;
   c.list_count = c.tcb_count = c.endpoint_count = c.notification_count = c.vspace_count = c.cnode_count = 0;
+  c.reply_count = 0;
   c.irq_handler_count = 0;
   c.truncated = c.frames_overflow = false;
   c.caps = c.violations = c.cnode_slots_scanned = c.frames_distinct = c.leaves = 0;
@@ -585,6 +617,7 @@ void debug_check_invariants(Tcb& caller) {
   for (size_t i = 0; i < c.tcb_count; ++i) check_thread(*c.tcbs[i]);
   for (size_t i = 0; i < c.endpoint_count; ++i) check_endpoint(c.endpoints[i]);
   for (size_t i = 0; i < c.notification_count; ++i) check_notification(c.notifications[i]);
+  for (size_t i = 0; i < c.reply_count; ++i) check_reply(c.replies[i]);
   for (size_t i = 0; i < c.irq_handler_count; ++i) check_irq_handler(c.irq_handlers[i]);
   for (size_t i = 0; i < c.vspace_count; ++i) check_vspace(c.vspaces[i]);
   for (size_t i = 0; i < c.vspace_count; ++i) {

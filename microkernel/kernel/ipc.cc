@@ -192,22 +192,26 @@ void reply(Tcb& replier, MessageInfo info) {
   if (caller == nullptr) return;  // nobody to reply to: ignored, as in seL4
   replier.reply_to = nullptr;
   caller->reply_from = nullptr;
-  if (caller->awaiting_fault_reply) {
+  deliver_reply(replier, *caller, info);
+}
+
+void deliver_reply(Tcb& replier, Tcb& caller, MessageInfo info) {
+  if (caller.awaiting_fault_reply) {
     // Label 0 resumes the faulted thread, at mr0 if given; anything else
     // leaves it suspended.
-    caller->awaiting_fault_reply = false;
+    caller.awaiting_fault_reply = false;
     ++replier.counters[uapi::Counter::IpcSent];
-    ++caller->counters[uapi::Counter::IpcReceived];
+    ++caller.counters[uapi::Counter::IpcReceived];
     if (info.label() != 0) {
-      caller->state = ThreadState::Inactive;
+      caller.state = ThreadState::Inactive;
       return;
     }
-    if (info.length() >= 1) caller->context.pc = reg(replier, Reg::A2);
-    make_runnable(*caller);
+    if (info.length() >= 1) caller.context.pc = reg(replier, Reg::A2);
+    make_runnable(caller);
     return;
   }
-  transfer(replier, *caller, info, 0, nullptr, false, nullptr);
-  make_runnable(*caller);
+  transfer(replier, caller, info, 0, nullptr, false, nullptr);
+  make_runnable(caller);
 }
 
 void notification_signal(const Capability& cap) {
@@ -269,6 +273,10 @@ void cancel_ipc(Tcb& thread) {
   if (thread.reply_from != nullptr) {
     thread.reply_from->reply_to = nullptr;
     thread.reply_from = nullptr;
+  }
+  if (thread.reply_object != nullptr) {
+    thread.reply_object->caller = nullptr;  // a Send on the Reply object now finds nobody
+    thread.reply_object = nullptr;
   }
   if (thread.reply_to != nullptr) {
     thread.reply_to->reply_from = nullptr;  // its caller stays blocked: its reply is lost

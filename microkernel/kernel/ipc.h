@@ -22,6 +22,10 @@ void endpoint_send(Tcb& sender, const Capability& endpoint, uapi::MessageInfo in
 void endpoint_receive(Tcb& receiver, const Capability& endpoint, bool blocking);
 // Reply to the thread waiting on `replier` (nothing if none).
 void reply(Tcb& replier, uapi::MessageInfo info);
+// The reply half on its own: `caller` (BlockedOnReply, its reply links
+// already cleared) gets `replier`'s message, or is resumed or stopped if it
+// waits for a fault reply. Used by reply() and by a Send on a Reply object.
+void deliver_reply(Tcb& replier, Tcb& caller, uapi::MessageInfo info);
 
 void notification_signal(const Capability& notification);
 void notification_wait(Tcb& thread, const Capability& notification, bool blocking);
@@ -31,7 +35,7 @@ void notification_wait(Tcb& thread, const Capability& notification, bool blockin
 void deliver_fault(Tcb& thread, uapi::FaultLabel label, std::span<const uint64_t> mrs);
 
 // Take the thread out of any endpoint or notification queue and break its
-// reply links (it is being suspended or destroyed).
+// reply links, a saved one included (it is being suspended or destroyed).
 void cancel_ipc(Tcb& thread);
 // Wake every thread queued on an endpoint or notification being destroyed;
 // each gets InvalidCapability.

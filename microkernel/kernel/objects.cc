@@ -5,6 +5,7 @@
 #include "kernel/invoke.h"
 #include "kernel/ipc.h"
 #include "kernel/irq.h"
+#include "kernel/reply.h"
 #include "kernel/sched.h"
 #include "kernel/vm.h"
 
@@ -97,6 +98,7 @@ class KernelObjectHooks final : public ObjectHooks {
       case ObjectType::Tcb: return destroy_tcb(object_of<Tcb>(cap));
       case ObjectType::Endpoint: return endpoint_destroyed(object_of<Endpoint>(cap));
       case ObjectType::Notification: return notification_destroyed(object_of<Notification>(cap));
+      case ObjectType::Reply: return reply_destroyed(object_of<Reply>(cap));
       case ObjectType::VSpace: return destroy_vspace(cap);
       case ObjectType::IrqHandler: {
         IrqEntry& entry = irq_entry_of(cap);

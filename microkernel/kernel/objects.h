@@ -21,6 +21,7 @@
 namespace kern {
 
 struct Hart;
+struct Reply;
 
 enum class ThreadState : uint8_t {
   Inactive,            // never resumed, or suspended
@@ -59,11 +60,14 @@ struct Tcb {
   bool send_can_grant;         // the cap used allows capability transfer
   bool fault_pending;          // the queued send is a fault message in fault_msg
   // Call/Reply. A thread that received a Call (or a fault) owes the caller
-  // a reply: reply_to on its side, reply_from on the caller's. Both links
-  // are cleared whichever side goes first; a caller whose link is gone
-  // stays BlockedOnReply (its reply is lost).
+  // a reply: reply_to on its side, reply_from on the caller's. SaveReply
+  // moves the debt into a Reply object: the caller's reply_object then
+  // names it and reply_to/reply_from are null. Every link is cleared
+  // whichever side goes first; a caller whose links are all gone stays
+  // BlockedOnReply (its reply is lost).
   Tcb* reply_to;
   Tcb* reply_from;
+  Reply* reply_object;
   // Caller side: the reply it waits for resumes it from a fault (set while
   // BlockedOnReply, even after its reply was lost, so that Suspend knows
   // not to restart a system call).
@@ -94,6 +98,13 @@ struct Notification {
   Tcb* tail;
 };
 static_assert(sizeof(Notification) <= 32, "object_types.def: Notification is 2^5 bytes");
+
+// A saved reply (SaveReply): the caller that waits for it, or null. Whether
+// it resumes a fault is the caller's awaiting_fault_reply.
+struct Reply {
+  Tcb* caller;
+};
+static_assert(sizeof(Reply) <= 32, "object_types.def: Reply is 2^5 bytes");
 
 // A VSpace object is two pages: the root page table, then this metadata.
 struct VSpaceMeta {

@@ -7,6 +7,7 @@
 #include "kernel/invoke.h"
 #include "kernel/ipc.h"
 #include "kernel/irq.h"
+#include "kernel/reply.h"
 #include "kernel/sched.h"
 #include "kernel/timer.h"
 
@@ -37,6 +38,13 @@ void do_send(Tcb& thread, uint64_t cptr, MessageInfo info, bool blocking, bool i
       if (!uapi::has(cap.rights(), Rights::Write)) return set_error(thread, Error::IllegalOperation);
       notification_signal(cap);
       return set_result(thread, MessageInfo{});
+    case ObjectType::Reply: {
+      // Unlike an invocation's, its error comes back for Send and NBSend
+      // too: a server learns that its client is gone.
+      const Status status = send_on_reply(thread, cap, info, is_call);
+      if (!status) return set_error(thread, status.error());
+      return set_result(thread, MessageInfo{});
+    }
     default:
       return invoke(thread, **slot, info, is_call);
   }
@@ -79,6 +87,13 @@ void handle_syscall(Tcb& thread) {
       return set_result(thread, MessageInfo{});
     case Syscall::Null:  // does nothing: measures kernel entry and exit
       return set_result(thread, MessageInfo{});
+    case Syscall::SaveReply: {
+      auto slot = lookup_nonempty(thread, cptr);
+      if (!slot) return set_error(thread, slot.error());
+      const Status status = save_reply(thread, (*slot)->cap);
+      if (!status) return set_error(thread, status.error());
+      return set_result(thread, MessageInfo{});
+    }
     case Syscall::DebugCheckInvariants: return debug_check_invariants(thread);
     case Syscall::DebugPutChar: {
       const char c = static_cast<char>(cptr & 0xff);

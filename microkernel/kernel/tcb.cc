@@ -122,9 +122,10 @@ Status write_registers(Invocation& inv, Tcb& tcb) {
 // past the ecall on entry) and its argument registers are still intact,
 // because a blocked call writes them only when it completes. A faulted
 // thread's pc is already at the faulting instruction. A Call waiting for
-// its reply is restarted whether the reply is still owed or was lost (the
-// receiver went, or took another Call first): the caller's own flag tells
-// a Call from a fault.
+// its reply is restarted whether the reply is still owed, saved in a Reply
+// object, or lost (the receiver went, or took another Call first, or the
+// Reply object was destroyed): the caller's own flag tells a Call from a
+// fault.
 bool blocked_in_syscall(const Tcb& tcb) {
   switch (tcb.state) {
     case ThreadState::BlockedOnSend: return !tcb.fault_pending;

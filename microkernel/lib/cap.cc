@@ -117,6 +117,7 @@ unsigned retype_size_bits(const RetypeRequest& request) {
     case ObjectType::Notification:
     case ObjectType::VSpace:
     case ObjectType::Frame:
+    case ObjectType::Reply:
       return uapi::object_size_bits(request.type);
     default:  // Null, IrqControl, IrqHandler, SystemControl: not made from memory
       return 0;

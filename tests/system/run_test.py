@@ -35,7 +35,7 @@ PANIC = "KERNEL PANIC"
 
 def run(args):
     initrd = None if args.no_initrd else (args.initrd or qemu.default_initrd(args.kernel))
-    cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, initrd=initrd)
+    cmd = qemu.qemu_command(args.kernel, args.mem, args.bootargs, args.smp, icount=args.icount, initrd=initrd)
     print("$ " + " ".join(cmd), flush=True)
     if args.input:
         return run_with_input(cmd, args)
@@ -147,6 +147,8 @@ def main():
     parser.add_argument("--bootargs", default="")
     parser.add_argument("--initrd", help="boot archive (default: the one built beside the kernel)")
     parser.add_argument("--no-initrd", action="store_true", help="boot without a boot archive")
+    parser.add_argument("--icount", action="store_true",
+                        help="qemu -icount shift=0: exact instruction counts (instret counts instructions)")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--expect-exit", type=int, default=0)
     parser.add_argument("--expect-hang", action="store_true",

@@ -85,8 +85,38 @@ TEST(Tables, ObjectSizes) {
   EXPECT_EQ(uapi::object_size_bits(ObjectType::Notification), 5u);
   EXPECT_EQ(uapi::object_size_bits(ObjectType::VSpace), 13u);  // root table + metadata page
   EXPECT_EQ(uapi::object_size_bits(ObjectType::Frame), 12u);
+  EXPECT_EQ(uapi::object_size_bits(ObjectType::Reply), 5u);
   EXPECT_EQ(uapi::object_size_bits(ObjectType::Untyped), 0u);  // chosen at retype
   EXPECT_EQ(uapi::object_size_bits(ObjectType::CNode), 0u);
+}
+
+// The numbers docs/kernel.md gives for system calls and object types: a
+// program built against an older list must keep working.
+TEST(Tables, PinnedNumbers) {
+  using uapi::Syscall;
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::Call), 1u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::ReplyRecv), 2u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::Send), 3u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::NBSend), 4u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::Recv), 5u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::NBRecv), 6u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::Reply), 7u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::Yield), 8u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::DebugPutChar), 9u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::DebugCheckInvariants), 10u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::Null), 11u);
+  EXPECT_EQ(static_cast<uint64_t>(Syscall::SaveReply), 12u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::Untyped), 1u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::CNode), 2u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::Tcb), 3u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::Endpoint), 4u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::Notification), 5u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::VSpace), 6u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::Frame), 7u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::IrqControl), 8u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::IrqHandler), 9u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::SystemControl), 10u);
+  EXPECT_EQ(static_cast<uint64_t>(ObjectType::Reply), 11u);
 }
 
 TEST(Layouts, IpcBufferAndBootInfoAsDocumented) {

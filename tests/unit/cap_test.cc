@@ -100,13 +100,16 @@ TEST_F(CapTest, MintBadgesEndpointsAndNotificationsOnce) {
 }
 
 TEST_F(CapTest, MintBadgeOnTypeWithoutBadgesIsIllegal) {
-  Slot& frame = make(ObjectType::Frame);
-  Slot& dest = host();
-  EXPECT_TRUE(fails_with(cap_mint(frame, dest, Rights::All, 1), Error::IllegalOperation));
-  EXPECT_TRUE(dest.empty());
-  ASSERT_TRUE(ok(cap_mint(frame, dest, Rights::Read, 0)));
-  EXPECT_EQ(dest.cap.rights(), Rights::Read);
-  EXPECT_EQ(dest.cap.word1(), 0u);
+  for (ObjectType type : {ObjectType::Frame, ObjectType::Reply}) {
+    SCOPED_TRACE(int(type));
+    Slot& obj = make(type);
+    Slot& dest = host();
+    EXPECT_TRUE(fails_with(cap_mint(obj, dest, Rights::All, 1), Error::IllegalOperation));
+    EXPECT_TRUE(dest.empty());
+    ASSERT_TRUE(ok(cap_mint(obj, dest, Rights::Read, 0)));
+    EXPECT_EQ(dest.cap.rights(), Rights::Read);
+    EXPECT_EQ(dest.cap.word1(), 0u);
+  }
 }
 
 // --- Move ------------------------------------------------------------------------
@@ -164,6 +167,8 @@ TEST(RetypeObjectSize, SizesOfEveryType) {
   EXPECT_EQ(retype_object_size({ObjectType::Notification, 0, 1}), 32u);
   EXPECT_EQ(retype_object_size({ObjectType::VSpace, 0, 1}), 2 * kPageSize);  // root table + metadata
   EXPECT_EQ(retype_object_size({ObjectType::Frame, 0, 1}), kPageSize);
+  EXPECT_EQ(retype_object_size({ObjectType::Reply, 0, 1}), 32u);
+  EXPECT_EQ(retype_object_size({ObjectType::Reply, 9, 1}), 32u);  // size_bits ignored, as for the fixed types
   EXPECT_EQ(retype_object_size({ObjectType::CNode, 1, 1}), 64u);
   EXPECT_EQ(retype_object_size({ObjectType::CNode, 20, 1}), uint64_t{32} << 20);
   EXPECT_EQ(retype_object_size({ObjectType::Untyped, 4, 1}), 16u);
@@ -195,7 +200,7 @@ TEST_F(CapTest, RetypeMakesEveryTypeAlignedZeroedAndInOrder) {
   struct Case { ObjectType type; unsigned size_bits; };
   for (Case c : {Case{ObjectType::Untyped, 12}, Case{ObjectType::CNode, 3}, Case{ObjectType::Tcb, 0},
                  Case{ObjectType::Endpoint, 0}, Case{ObjectType::Notification, 0}, Case{ObjectType::VSpace, 0},
-                 Case{ObjectType::Frame, 0}}) {
+                 Case{ObjectType::Frame, 0}, Case{ObjectType::Reply, 0}}) {
     SCOPED_TRACE(int(c.type));
     const uint64_t size = retype_object_size({c.type, c.size_bits, 1});
     Slot* old_next = m_root.next;
@@ -365,7 +370,7 @@ TEST_F(CapTest, FailedRetypeDoesNotResetWatermark) {
 
 TEST_F(CapTest, DeviceUntypedMakesOnlyFramesAndDeviceUntyped) {
   for (ObjectType type : {ObjectType::CNode, ObjectType::Tcb, ObjectType::Endpoint, ObjectType::Notification,
-                          ObjectType::VSpace}) {
+                          ObjectType::VSpace, ObjectType::Reply}) {
     EXPECT_TRUE(fails_with(retype(m_device, type, 2, {&host()}), Error::InvalidArgument)) << int(type);
   }
   Slot& frame = host();

@@ -40,6 +40,19 @@ inline uapi::Error error_of(const Reply& reply) {
   return reply.info.is_error() ? static_cast<uapi::Error>(reply.info.label()) : uapi::Error::Ok;
 }
 
+// Deferred replies (docs/kernel.md, "Saved replies"). save_reply moves the
+// reply this thread owes (from its last received Call or fault) into the
+// Reply object `reply_cptr` (Write needed); errors: InvalidCapability,
+// IllegalOperation, DeleteFirst (the object holds a caller already),
+// FailedLookup (nothing owed). send_reply sends the message as that reply
+// and empties the object: `info` gives label and length, mr0..mr3 the
+// first words, the rest come from this thread's IPC buffer mr[4..]; no
+// capabilities travel. FailedLookup: the object holds no caller (never
+// saved, already answered, or the caller was suspended or destroyed).
+Status save_reply(uint64_t reply_cptr);
+Status send_reply(uint64_t reply_cptr, uapi::MessageInfo info, uint64_t mr0 = 0, uint64_t mr1 = 0, uint64_t mr2 = 0,
+                  uint64_t mr3 = 0);
+
 // Convenience wrappers.
 Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t dest_cnode,
               uint64_t first_slot);
