@@ -35,7 +35,8 @@ enum HomeSlot : uint64_t {
   kSlotReadOnlyCNode = 18, // the sandbox CNode again, read-only
   kSlotMoreCNodes = 19,    // 19, 20: more copies of it (many calls need one)
   kSlotIrqHandler = 21,    // the handler of an interrupt no device raises
-  kFirstEmptySlot = 22,
+  kSlotReply = 22,         // 22, 23: Reply objects (SaveReply, Send on them)
+  kFirstEmptySlot = 24,
 };
 // The interrupt: source 1 is the first virtio-mmio slot of QEMU's virt
 // machine, with no device attached.
@@ -56,7 +57,7 @@ inline constexpr uint64_t kStalledSyscall = 0x46555a5a'00000003;
 inline constexpr uint64_t kPartnerBudget = 256;
 
 inline constexpr uint64_t kLabelSlots = 64;  // above every invocation label
-inline constexpr uint64_t kKnownTypes = 8;   // object types 1..7 (Untyped .. Frame)
+inline constexpr uint64_t kKnownTypes = 12;  // object types 1..11 (Untyped .. Reply)
 inline constexpr uint64_t kKnownPerType = 8;
 
 // One fuzzing thread's state. It lives in the root task's memory: when the
@@ -84,6 +85,9 @@ struct FuzzThread {
   // Invocations made from a template, by label, and how many succeeded.
   uint32_t label_tries[kLabelSlots];
   uint32_t label_ok[kLabelSlots];
+  // SaveReply calls, and those that saved a reply.
+  uint32_t save_reply_tries;
+  uint32_t save_reply_ok;
 };
 
 // The entry point of a fuzzing thread (a0 = its FuzzThread).

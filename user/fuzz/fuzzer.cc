@@ -61,7 +61,7 @@ constexpr Home kHomes[] = {
     {ObjectType::Endpoint, kSlotEndpoint, 4},    {ObjectType::Notification, kSlotNotification, 3},
     {ObjectType::Frame, kSlotFrame, kFrameCount}, {ObjectType::VSpace, kSlotVSpace, 2},
     {ObjectType::Tcb, kSlotTcb, 1},              {ObjectType::CNode, kSlotReadOnlyCNode, 3},
-    {ObjectType::IrqHandler, kSlotIrqHandler, 1},
+    {ObjectType::IrqHandler, kSlotIrqHandler, 1}, {ObjectType::Reply, kSlotReply, 2},
 };
 
 uint64_t any_slot(FuzzThread& t) {
@@ -177,7 +177,10 @@ uint64_t value_of(FuzzThread& t, Kind kind) {
   switch (kind) {
     case Kind::Slot: return percent(t, 30) ? home_slot(t, static_cast<ObjectType>(below(t, 8))) : any_slot(t);
     case Kind::Dest: return percent(t, 80) ? dest_slot(t) : any_slot(t);
-    case Kind::Src: return percent(t, 60) ? home_slot(t, static_cast<ObjectType>(1 + below(t, 7))) : any_slot(t);
+    case Kind::Src: {
+      if (!percent(t, 60)) return any_slot(t);
+      return home_slot(t, percent(t, 8) ? ObjectType::Reply : static_cast<ObjectType>(1 + below(t, 7)));
+    }
     case Kind::FrameSlot: return percent(t, 80) ? home_slot(t, ObjectType::Frame) : any_slot(t);
     case Kind::FaultEp: {
       const uint64_t r = below(t, 100);
@@ -294,10 +297,12 @@ void make_invocation(FuzzThread& t, Call& c) {
   fill_buffer_caps(t, tpl);
 }
 
-// A message to an endpoint or notification (or whatever is in the slot).
+// A message to an endpoint, a notification or a Reply object (or whatever
+// is in the slot).
 void make_message(FuzzThread& t, Call& c, bool aim_at_ipc) {
   if (aim_at_ipc && percent(t, 85)) {
-    c.cptr = home_slot(t, percent(t, 70) ? ObjectType::Endpoint : ObjectType::Notification);
+    const uint64_t r = below(t, 100);
+    c.cptr = home_slot(t, r < 65 ? ObjectType::Endpoint : r < 90 ? ObjectType::Notification : ObjectType::Reply);
   } else {
     c.cptr = any_slot(t);
   }
@@ -311,7 +316,7 @@ uint64_t random_syscall_number(FuzzThread& t) {
   // Anything the kernel does not know: the fault goes to the root task,
   // which resumes the thread. Never the debug calls or the fuzzer's own.
   const uint64_t r = below(t, 100);
-  uint64_t n = r < 40 ? 0 : r < 70 ? 12 + below(t, 20) : r < 85 ? ~below(t, 4) : next(t);
+  uint64_t n = r < 40 ? 0 : r < 70 ? 13 + below(t, 20) : r < 85 ? ~below(t, 4) : next(t);
   if (n == kCheckpointSyscall || n == kDoneSyscall) n = 0;
   return n;
 }
@@ -344,6 +349,12 @@ void make_call(FuzzThread& t, Call& c) {
     c.number = static_cast<uint64_t>(Syscall::Send);  // an invocation without a reply
     make_invocation(t, c);
     if (percent(t, 50)) c.number = static_cast<uint64_t>(Syscall::NBSend);
+  } else if (r < 95) {
+    // Keep the reply this thread owes (if any) for later: a Send on the
+    // Reply object (make_message aims some at one) answers it.
+    c.number = static_cast<uint64_t>(Syscall::SaveReply);
+    make_message(t, c, false);
+    if (percent(t, 85)) c.cptr = home_slot(t, ObjectType::Reply);
   } else {
     c.number = random_syscall_number(t);
     make_message(t, c, false);
@@ -386,6 +397,9 @@ os::SyscallResult issue(FuzzThread& t, const Call& c) {
   const bool invocation = c.number == static_cast<uint64_t>(Syscall::Call) && c.template_label != 0 &&
                           c.template_label < kLabelSlots;
   if (invocation) ++t.label_tries[c.template_label];
+  const bool save_reply = c.number == static_cast<uint64_t>(Syscall::SaveReply);
+  t.save_reply_tries += save_reply;
+  t.save_reply_ok += save_reply && !r.info.is_error();
   if (r.info.is_error()) {
     ++t.errors;
   } else {

@@ -5,7 +5,7 @@
 //
 // It builds a sandbox (fuzz.h): a CNode holding a few capabilities of every
 // type a program gets (Untyped, endpoints, notifications, frames, two
-// VSpaces, a TCB, an IRQ handler, the sandbox CNode itself), never
+// VSpaces, a TCB, an IRQ handler, Reply objects, the sandbox CNode itself), never
 // SystemControl, IRQ control or the root task's own CNode, TCB or VSpace.
 // Two fuzzing threads (fuzzer.cc, recipes.cc) use the sandbox as their
 // CSpace: the main one (priority 100) makes N random system calls; a
@@ -176,6 +176,7 @@ void build_sandbox() {
   const uint64_t endpoints = make_at(at, ObjectType::Endpoint, 0, 2, "endpoints", big);
   const uint64_t notifications = make_at(at, ObjectType::Notification, 0, 2, "notifications", big);
   const uint64_t frames = make_at(at, ObjectType::Frame, 0, fuzz::kFrameCount, "frames", big);
+  const uint64_t replies = make_at(at, ObjectType::Reply, 0, 2, "Reply objects", big);
   must(os::vspace_set_table_pool(vspaces, pool), "table pool");
   // The interrupt handler is not made from the sandbox's memory: it goes
   // when the sandbox CNode does, and is asked for again.
@@ -190,6 +191,7 @@ void build_sandbox() {
     move_into_sandbox(kSlotVSpace + i, vspaces + i);
     move_into_sandbox(kSlotEndpoint + i, endpoints + i);
     move_into_sandbox(kSlotNotification + i, notifications + i);
+    move_into_sandbox(kSlotReply + i, replies + i);
   }
   for (uint64_t i = 0; i < kFrameCount; ++i) move_into_sandbox(kSlotFrame + i, frames + i);
   move_into_sandbox(kSlotTcb, tcb);
@@ -307,7 +309,7 @@ void print_coverage() {
     const uint64_t i = static_cast<uint64_t>(n.label);
     if (i < fuzz::kLabelSlots) os::print(" {} {}/{}", n.name, m.label_ok[i], m.label_tries[i]);
   }
-  os::print("\n");
+  os::print(" SaveReply {}/{}\n", m.save_reply_ok, m.save_reply_tries);
 }
 
 [[noreturn]] void finish() {

@@ -133,6 +133,40 @@ void thread_life(FuzzThread& t) {
   }
 }
 
+// A fault received and its reply saved in a Reply object (a home one, or
+// one just made), then answered through it (resumed, maybe at a new pc, or
+// stopped), or left there while the thread is suspended or destroyed or
+// the Reply object is deleted, before a late answer.
+void deferred_reply(FuzzThread& t) {
+  const uint64_t cn = cnode(t);
+  const uint64_t tcb = home_slot(t, ObjectType::Tcb);
+  const uint64_t ep = home_slot(t, ObjectType::Endpoint);
+  uint64_t reply = home_slot(t, ObjectType::Reply);
+  if (percent(t, 30)) {
+    reply = dest_slot(t);
+    step(t, Label::UntypedRetype, untyped(t), {type(ObjectType::Reply), 0, 1, reply}, {cn});
+  }
+  step(t, Label::TcbConfigure, tcb, {window_page(t), ep}, {cn, home_slot(t, ObjectType::VSpace)});
+  step(t, Label::TcbWriteRegisters, tcb, {percent(t, 70) ? window_page(t) : user_va(t), next(t), next(t)});
+  // At the fuzzing thread's own priority (its maximum), the Yield lets the
+  // thread run into its fault.
+  step(t, Label::TcbSetPriority, tcb, {100, 100});
+  step(t, Label::TcbResume, tcb, {});
+  syscall(t, Syscall::Yield, 0, MessageInfo{});
+  syscall(t, Syscall::NBRecv, ep, MessageInfo{});
+  syscall(t, Syscall::SaveReply, reply, MessageInfo{});
+  if (percent(t, 30)) syscall(t, Syscall::Reply, 0, MessageInfo::make(0, 0));  // owes nothing now
+  switch (below(t, 5)) {
+    case 0: step(t, Label::TcbSuspend, tcb, {}); break;
+    case 1: step(t, Label::CNodeDelete, cn, {reply}); break;
+    case 2: step(t, Label::CNodeDelete, cn, {tcb}); break;
+    default: break;
+  }
+  const uint64_t label = percent(t, 70) ? 0 : 1 + below(t, 3);
+  syscall(t, percent(t, 50) ? Syscall::Send : Syscall::NBSend, reply, MessageInfo::make(label, below(t, 2)),
+          window_page(t));
+}
+
 // A CNode filled with copies (of the sandbox's objects and of itself),
 // some moved back out, then deleted or revoked whole.
 void cnode_tree(FuzzThread& t) {
@@ -159,10 +193,11 @@ void cnode_tree(FuzzThread& t) {
 }  // namespace
 
 void run_recipe(FuzzThread& t) {
-  switch (below(t, 4)) {
+  switch (below(t, 5)) {
     case 0: return stale_frames(t);
     case 1: return orphan_pool(t);
     case 2: return thread_life(t);
+    case 3: return deferred_reply(t);
     default: return cnode_tree(t);
   }
 }
