@@ -79,9 +79,23 @@ bool LineDiscipline::input(std::span<const std::byte> typed) {
 Result<size_t> LineDiscipline::read(std::span<std::byte> buf) {
   if (buf.empty()) return 0;
   if (m_lines_count == 0) return fail(Errno::Again);
-  Line& line = m_lines[m_lines_head];
+  size_t n = peek(buf);
+  consume(n);
+  return n;
+}
+
+size_t LineDiscipline::peek(std::span<std::byte> buf) const {
+  if (m_lines_count == 0) return 0;
+  const Line& line = m_lines[m_lines_head];
   size_t n = line.remaining < buf.size() ? line.remaining : buf.size();
   for (size_t i = 0; i < n; ++i) buf[i] = m_ready[(m_ready_head + i) % kInputMax];
+  return n;
+}
+
+void LineDiscipline::consume(size_t n) {
+  if (m_lines_count == 0) return;
+  Line& line = m_lines[m_lines_head];
+  if (n > line.remaining) n = line.remaining;
   m_ready_head = (m_ready_head + n) % kInputMax;
   m_ready_count -= n;
   line.remaining = static_cast<uint16_t>(line.remaining - n);
@@ -90,7 +104,6 @@ Result<size_t> LineDiscipline::read(std::span<std::byte> buf) {
     m_lines_head = (m_lines_head + 1) % kLinesMax;
     --m_lines_count;
   }
-  return n;
 }
 
 }  // namespace vfs

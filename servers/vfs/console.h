@@ -70,6 +70,12 @@ class LineDiscipline {
   // Again when no line is finished. An empty buf gets 0 and consumes nothing.
   Result<size_t> read(std::span<std::byte> buf);
   bool read_ready() const { return m_lines_count > 0; }
+  // The two halves of a read when read_ready(): copy out what read would
+  // (0 for an end-of-file mark) and keep it, then take the first n of
+  // those bytes (an end-of-file mark with n = 0). For the server, which
+  // sends a parked reader its line before it takes it.
+  size_t peek(std::span<std::byte> buf) const;
+  void consume(size_t n);
 
   // For the tests: characters in the line being edited, bytes and lines
   // finished and not yet read.
@@ -114,6 +120,8 @@ class Console final : public Device {
     return data.size();
   }
   bool read_ready() const override { return m_line.read_ready(); }
+  size_t peek(std::span<std::byte> buf) const { return m_line.peek(buf); }
+  void consume(size_t n) { m_line.consume(n); }
 
   // Characters typed. Returns the process group to send SIGINT to: the
   // foreground group if Ctrl-C was typed and one is set, else 0.

@@ -20,15 +20,25 @@ Result<size_t> Pipe::read(std::span<std::byte> buf) {
     if (m_writers > 0) return fail(Errno::Again);
     return 0;
   }
+  size_t n = peek(buf);
+  consume(n);
+  return n;
+}
+
+size_t Pipe::peek(std::span<std::byte> buf) const {
   size_t n = buf.size() < m_count ? buf.size() : m_count;
   // At most two pieces: up to the end of the page, then from its start.
   size_t first = kPipeCapacity - m_head;
   if (first > n) first = n;
   __builtin_memcpy(buf.data(), m_ring + m_head, first);
   __builtin_memcpy(buf.data() + first, m_ring, n - first);
+  return n;
+}
+
+void Pipe::consume(size_t n) {
+  if (n > m_count) n = m_count;
   m_head = (m_head + n) % kPipeCapacity;
   m_count -= n;
-  return n;
 }
 
 bool Pipe::write_ready(size_t size) const {

@@ -33,6 +33,12 @@ class Pipe {
 
   // Copy out up to buf.size() bytes; see the file comment for the answers.
   Result<size_t> read(std::span<std::byte> buf);
+  // The two halves of a read that gets an answer (read_ready()): copy out
+  // up to buf.size() bytes, leaving them buffered (0 at end of file), then
+  // drop the first n (at most what peek gave). For the server, which sends
+  // a parked reader its bytes before it takes them out.
+  size_t peek(std::span<std::byte> buf) const;
+  void consume(size_t n);
   // Copy in what the rules allow; returns the number of bytes taken (> 0),
   // or Again / BrokenPipe. An empty write returns 0 (BrokenPipe without readers).
   Result<size_t> write(std::span<const std::byte> data);

@@ -16,7 +16,7 @@ bool valid_pid(uint64_t pid) { return pid != 0 && !msg::is_server_badge(pid); }
 
 Service::~Service() {
   while (m_parked != nullptr) {
-    m_replies.send(m_parked->token, reply_error(Errno::Interrupted));
+    (void)m_replies.send(m_parked->token, reply_error(Errno::Interrupted));
     unlink_parked(&m_parked);
   }
   while (FdTable* table = m_tables.remove_any()) m_files.release_table(table);
@@ -316,22 +316,49 @@ void Service::wake_parked() {
   for (bool progress = true; progress;) {
     progress = false;
     for (Parked** link = &m_parked; *link != nullptr;) {
-      Parked* p = *link;
-      FdTable* table = m_tables.find(p->pid);
-      Result<Message> answer = fail(Errno::NoSuchProcess);
-      if (table != nullptr) {
-        answer = p->label == Label::Read ? read(*table, p->fd, p->count)
-                                         : write(*table, p->fd, std::span(p->data, p->count));
-      }
-      if (!answer && answer.error() == Errno::Again) {
-        link = &p->next;
+      if (!retry(**link)) {
+        link = &(*link)->next;
         continue;
       }
-      m_replies.send(p->token, answer ? *answer : reply_error(answer.error()));
       unlink_parked(link);
       progress = true;
     }
   }
+}
+
+bool Service::retry(Parked& p) {
+  auto failed = [&](Errno e) {
+    (void)m_replies.send(p.token, reply_error(e));
+    return true;
+  };
+  FdTable* table = m_tables.find(p.pid);
+  if (table == nullptr) return failed(Errno::NoSuchProcess);
+  // The caller is blocked, so its descriptor still names what it did.
+  auto got = m_files.get(*table, p.fd);
+  if (!got) return failed(got.error());
+  OpenFile& file = **got;
+  if (p.label == Label::Read) {
+    if (!file.read_ready()) return false;
+    bool console = file.kind == FileKind::Device && file.device == &m_console;
+    if (file.kind != FileKind::PipeReader && !console) return failed(Errno::Io);  // only these park
+    Message r = reply_value(0);
+    std::span<std::byte> buf(r.bytes_at(1), p.count);
+    size_t n = console ? m_console.peek(buf) : file.pipe->peek(buf);
+    r.mr[0] = n;
+    r.length = 1 + msg::words_for(n);
+    if (!m_replies.send(p.token, r)) return true;  // nobody to take them: the bytes stay
+    if (console) m_console.consume(n);
+    else file.pipe->consume(n);
+    return true;
+  }
+  if (!file.write_ready(p.count)) return false;
+  if (file.kind != FileKind::PipeWriter) return failed(Errno::Io);
+  if (file.pipe->readers() == 0) return failed(Errno::BrokenPipe);
+  // Room for all of it (a Write is below kPipeAtomic): the answer is known.
+  static_assert(protocol::kMaxWrite <= kPipeAtomic);
+  if (!m_replies.send(p.token, reply_value(p.count))) return true;  // the bytes never go in
+  (void)file.pipe->write(std::span(p.data, p.count));
+  return true;
 }
 
 void Service::drop_parked(uint64_t pid) {
@@ -340,7 +367,7 @@ void Service::drop_parked(uint64_t pid) {
       link = &(*link)->next;
       continue;
     }
-    m_replies.send((*link)->token, reply_error(Errno::Interrupted));
+    (void)m_replies.send((*link)->token, reply_error(Errno::Interrupted));
     unlink_parked(link);
   }
 }

@@ -16,11 +16,16 @@
 // (ReplyStore::save, a kernel Reply object on the target) with what is
 // needed to run it again (descriptor, count, the bytes to write), in
 // arrival order. After every request that was not itself parked, the
-// parked ones are run again, oldest first, until none can proceed; each one
-// that gets an answer (data, room, end of file when the last writer closed,
-// EPIPE when the last reader closed, a console line) is sent it through its
-// saved reply. A process that exits (ProcExit) has its parked requests
-// dropped before its descriptors are closed.
+// parked ones are looked at again, oldest first, until none can proceed;
+// each one that now has an answer (data, room, end of file when the last
+// writer closed, EPIPE when the last reader closed, a console line) is sent
+// it through its saved reply. The answer goes out before the state
+// changes: the bytes a reader is sent leave the pipe or the console, and a
+// writer's bytes enter the pipe, only if the caller was still there to get
+// the reply. A caller killed (or suspended, which makes it send its request
+// again when resumed) while it waited loses nothing and duplicates nothing.
+// A process that exits (ProcExit) has its parked requests dropped before
+// its descriptors are closed.
 #pragma once
 
 #include <cstddef>
@@ -47,9 +52,9 @@ class ReplyStore {
   // the server can receive other requests meanwhile. NoMemory when there is
   // no room for one more.
   virtual Result<ReplyToken> save() = 0;
-  // Send `reply` through a saved reply and free the token. The caller may be
-  // gone (killed while it waited): then the reply is dropped.
-  virtual void send(ReplyToken token, const Message& reply) = 0;
+  // Send `reply` through a saved reply and free the token. False if the
+  // caller is gone (killed or suspended while it waited): then nobody got it.
+  virtual bool send(ReplyToken token, const Message& reply) = 0;
 
  protected:
   ~ReplyStore() = default;
@@ -109,8 +114,10 @@ class Service {
   // Park a Read or Write that answered Again; nullopt, or the reply to send
   // now if it cannot be parked (-ENOMEM).
   std::optional<Message> park(uint64_t pid, const Message& request);
-  // Run parked requests again until none can proceed.
+  // Answer the parked requests that can proceed, until none can.
   void wake_parked();
+  // Answer one parked request if it can proceed: true if it is done with.
+  bool retry(Parked& p);
   // Answer every parked request of `pid` with -EINTR and drop it.
   void drop_parked(uint64_t pid);
   void unlink_parked(Parked** link);

@@ -123,6 +123,25 @@ TEST_F(LineDisciplineTest, CtrlDInsideALineDeliversItWithoutNewline) {
   EXPECT_EQ(read(), "");
 }
 
+TEST_F(LineDisciplineTest, PeekKeepsTheLineUntilConsumed) {
+  type("abc\n\x04");
+  char buf[8];
+  auto out_buf = std::as_writable_bytes(std::span(buf));
+  EXPECT_EQ(line.peek(out_buf.first(2)), 2u);
+  EXPECT_EQ(line.peek(out_buf), 4u);
+  EXPECT_EQ(std::string(buf, 4), "abc\n");
+  line.consume(1);
+  EXPECT_EQ(read(), "bc\n");
+  // The end-of-file mark peeks as 0 bytes and goes with consume(0).
+  EXPECT_TRUE(line.read_ready());
+  EXPECT_EQ(line.peek(out_buf), 0u);
+  line.consume(0);
+  EXPECT_FALSE(line.read_ready());
+  EXPECT_EQ(line.peek(out_buf), 0u);
+  line.consume(5);  // nothing there: nothing happens
+  EXPECT_EQ(line.buffered(), 0u);
+}
+
 TEST_F(LineDisciplineTest, OtherControlCharactersAreDropped) {
   type("a\x1b[Ab\x01\t\n");
   EXPECT_EQ(read(), "a[Ab\t\n");

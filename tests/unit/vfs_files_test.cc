@@ -71,6 +71,24 @@ TEST_F(PipeTest, DataBeforeEof) {
   p->drop_reader();
 }
 
+TEST_F(PipeTest, PeekLeavesBytesUntilConsumed) {
+  Pipe* p = *Pipe::create(heap);
+  ASSERT_EQ(*p->write(bytes("abcdef")), 6u);
+  char buf[4];
+  auto out = std::as_writable_bytes(std::span(buf));
+  EXPECT_EQ(p->peek(out), 4u);
+  EXPECT_EQ(std::string(buf, 4), "abcd");
+  EXPECT_EQ(p->buffered(), 6u);
+  p->consume(2);
+  EXPECT_EQ(p->peek(out), 4u);
+  EXPECT_EQ(std::string(buf, 4), "cdef");
+  p->consume(100);  // no more than there is
+  EXPECT_EQ(p->buffered(), 0u);
+  EXPECT_EQ(p->peek(out), 0u);
+  p->drop_reader();
+  p->drop_writer();
+}
+
 TEST_F(PipeTest, NoReadersIsBrokenPipe) {
   Pipe* p = *Pipe::create(heap);
   p->drop_reader();

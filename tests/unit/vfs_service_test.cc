@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,10 +45,11 @@ class FakeReplies final : public ReplyStore {
     saved.push_back(t);
     return t;
   }
-  void send(ReplyToken token, const Message& reply) override {
+  bool send(ReplyToken token, const Message& reply) override {
     EXPECT_TRUE(std::find(saved.begin(), saved.end(), token) != saved.end()) << "token never saved";
     EXPECT_EQ(sent.count(token), 0u) << "token used twice";
     sent[token] = reply;
+    return gone.count(token) == 0;
   }
   size_t outstanding() const { return saved.size() - sent.size(); }
   // The reply sent through `token`, if any.
@@ -58,6 +60,7 @@ class FakeReplies final : public ReplyStore {
 
   std::vector<ReplyToken> saved;
   std::map<ReplyToken, Message> sent;
+  std::set<ReplyToken> gone;  // callers killed or suspended while they waited
   ReplyToken next = 100;
   size_t limit = SIZE_MAX;
 };
@@ -705,6 +708,64 @@ TEST_F(ServiceTest, ZeroByteReadOfEmptyPipeDoesNotBlock) {
   auto [r, w] = pipe(1);
   EXPECT_EQ(read(1, r, 0), "");
   EXPECT_EQ(write(1, w, ""), 0);
+  proc_exit(1);
+}
+
+TEST_F(ServiceTest, ReaderGoneWhileParkedTakesNoBytes) {
+  proc_new(1);
+  auto [r, w] = pipe(1);
+  proc_fork(1, 2);
+  proc_fork(1, 3);
+  ReplyToken stale = parks(2, request(Label::Read, {uint64_t(r), 10}));
+  replies.gone.insert(stale);  // suspended: the kernel emptied its Reply object
+  // Resumed, it sends its Read again, and parks again behind 3's.
+  ReplyToken other = parks(3, request(Label::Read, {uint64_t(r), 3}));
+  ReplyToken again = parks(2, request(Label::Read, {uint64_t(r), 10}));
+  EXPECT_EQ(write(1, w, "abcdef"), 6);
+  // The stale request was answered into the void and took nothing.
+  EXPECT_NE(replies.reply(stale), nullptr);
+  ASSERT_NE(replies.reply(other), nullptr);
+  EXPECT_EQ(bytes_of(*replies.reply(other), 0), "abc");
+  ASSERT_NE(replies.reply(again), nullptr);
+  EXPECT_EQ(bytes_of(*replies.reply(again), 0), "def");
+  for (uint64_t pid : {1, 2, 3}) proc_exit(pid);
+}
+
+TEST_F(ServiceTest, WriterGoneWhileParkedWritesNothing) {
+  proc_new(1);
+  auto [r, w] = pipe(1);
+  proc_fork(1, 2);
+  std::string chunk(protocol::kMaxWrite, 'a');
+  size_t buffered = 0;
+  for (; buffered + chunk.size() <= kPipeCapacity; buffered += chunk.size()) ASSERT_GT(write(1, w, chunk), 0);
+  ReplyToken stale = parks(2, request(Label::Write, {uint64_t(w)}, std::string(200, 'S')));
+  replies.gone.insert(stale);
+  ReplyToken again = parks(2, request(Label::Write, {uint64_t(w)}, std::string(200, 'N')));
+  EXPECT_EQ(read(1, r).size(), protocol::kMaxRead);
+  ASSERT_NE(replies.reply(again), nullptr);
+  EXPECT_EQ(msg::result_of(replies.reply(again)->mr[0]), 200);
+  EXPECT_EQ(call(1, request(Label::Fstat, {uint64_t(r)})).mr[4], buffered - protocol::kMaxRead + 200);
+  // Everything that arrives is the first chunks' and then N, never S.
+  std::string all;
+  for (std::string got; (got = read(1, r)).size() > 0 && got[0] != '<';) {
+    all += got;
+    if (all.size() == buffered - protocol::kMaxRead + 200) break;
+  }
+  EXPECT_EQ(all.find('S'), std::string::npos);
+  EXPECT_EQ(all.substr(all.size() - 200), std::string(200, 'N'));
+  proc_exit(2);
+  proc_exit(1);
+}
+
+TEST_F(ServiceTest, ConsoleReaderGoneWhileParkedLeavesTheLine) {
+  proc_new(1);
+  proc_fork(1, 2);
+  ReplyToken stale = parks(2, request(Label::Read, {0, 100}));
+  replies.gone.insert(stale);
+  type("kept\n");
+  EXPECT_NE(replies.reply(stale), nullptr);
+  EXPECT_EQ(read(1, 0), "kept\n");
+  proc_exit(2);
   proc_exit(1);
 }
 
