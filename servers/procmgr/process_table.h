@@ -55,7 +55,8 @@ inline constexpr int kSigHup = 1, kSigInt = 2, kSigQuit = 3, kSigIll = 4, kSigTr
                      kSigBus = 7, kSigFpe = 8, kSigKill = 9, kSigUsr1 = 10, kSigSegv = 11, kSigUsr2 = 12,
                      kSigPipe = 13, kSigAlrm = 14, kSigTerm = 15, kSigChld = 17, kSigCont = 18, kSigStop = 19,
                      kSigTstp = 20, kSigTtin = 21, kSigTtou = 22, kSigUrg = 23, kSigWinch = 28;
-inline constexpr int kMaxSignal = 64;
+// No real-time signals: 1..31, as signal.h's NSIG (32) says.
+inline constexpr int kMaxSignal = 31;
 
 // Wait statuses encoded as Linux does, so libos's W* macros are the usual
 // ones: exit code in bits 8..15, or the terminating signal in bits 0..6.
