@@ -65,6 +65,12 @@ ssize_t read(int fd, void* buf, size_t count) {
   if (count == 0) return 0;
   if (posix_calls::bad_range(buf, count)) return -1;
   const size_t want = count < proto::kMaxRead ? count : proto::kMaxRead;
+  // Touch every page of the buffer first: a bad one faults here, before vfs
+  // moves the file offset or takes data from a pipe.
+  // FIXME: that fault kills the caller (SIGSEGV) where Linux returns EFAULT.
+  auto* probe = static_cast<volatile char*>(buf);
+  for (size_t i = 0; i < want; i += 4096 - (reinterpret_cast<uint64_t>(probe + i) & 4095)) probe[i] = probe[i];
+  probe[want - 1] = probe[want - 1];
   const os::Reply r = call(Server::Vfs, label(proto::Label::Read), {word(fd), want});
   const int64_t n = ret(r);
   if (n <= 0) return n;

@@ -32,7 +32,7 @@ namespace {
 
 PlatformInfo g_platform;
 // The first program, from the boot archive; bootargs roottask=PATH overrides.
-constexpr std::string_view kDefaultRootTask = "bin/roottask";
+constexpr std::string_view kDefaultRootTask = "bin/procmgr";
 
 void run_constructors() {
   for (auto* ctor = __init_array_start; ctor != __init_array_end; ++ctor) (*ctor)();
