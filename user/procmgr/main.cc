@@ -55,7 +55,13 @@ int main(uint64_t boot_info_address) {
     return 1;
   };
 
-  const auto best = os::largest_ram_untyped(info);
+  // The pager gets the largest RAM Untyped (servers.cc), the bulk of memory
+  // (it already holds procmgr's own objects, which the pager's carving steps
+  // over); procmgr carves its objects, vfs's pool and the servers from the
+  // second largest.
+  const auto largest = os::largest_ram_untyped(info);
+  const auto second = largest ? os::largest_ram_untyped(info, largest->slot) : largest;
+  const auto best = second ? second : largest;
   if (!best) {
     os::print("procmgr: no RAM Untyped\n");
     return fail();
