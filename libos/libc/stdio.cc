@@ -1,7 +1,8 @@
 // <stdio.h>: FILE is a libos/core Stream over the POSIX descriptor calls.
 // stdin, stdout and stderr are constant-initialised (so they work in any
 // constructor), and join the list of open streams before every other
-// constructor runs.
+// constructor runs. getchar, printf and the like go through the variables
+// stdin and stdout, which a program may point at another FILE.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,7 +175,7 @@ size_t fwrite(const void* data, size_t size, size_t count, FILE* f) {
 
 int fgetc(FILE* f) { return f->stream.get(); }
 int getc(FILE* f) { return f->stream.get(); }
-int getchar(void) { return g_stdin.stream.get(); }
+int getchar(void) { return fgetc(stdin); }
 int ungetc(int c, FILE* f) { return f->stream.unget(c); }
 char* fgets(char* buffer, int size, FILE* f) { return f->stream.get_line(buffer, size); }
 
@@ -186,7 +187,7 @@ ssize_t getline(char** line, size_t* capacity, FILE* f) { return getdelim(line, 
 
 int fputc(int c, FILE* f) { return f->stream.put(c); }
 int putc(int c, FILE* f) { return f->stream.put(c); }
-int putchar(int c) { return g_stdout.stream.put(c); }
+int putchar(int c) { return fputc(c, stdout); }
 
 int fputs(const char* s, FILE* f) {
   const size_t n = strlen(s);
@@ -194,7 +195,7 @@ int fputs(const char* s, FILE* f) {
 }
 
 int puts(const char* s) {
-  Stream& out = g_stdout.stream;
+  Stream& out = stdout->stream;
   const size_t n = strlen(s);
   return out.write(s, n) == n && out.put('\n') != EOF ? 0 : EOF;
 }
@@ -232,7 +233,7 @@ void perror(const char* prefix) {
 }
 
 int vfprintf(FILE* f, const char* fmt, va_list ap) { return libc::vprint(f->stream, fmt, ap); }
-int vprintf(const char* fmt, va_list ap) { return libc::vprint(g_stdout.stream, fmt, ap); }
+int vprintf(const char* fmt, va_list ap) { return libc::vprint(stdout->stream, fmt, ap); }
 
 int vdprintf(int fd, const char* fmt, va_list ap) {
   Stream out(g_io, fd, false, true, Buffering::None);
@@ -288,7 +289,7 @@ int snprintf(char* buffer, size_t size, const char* fmt, ...) {
 }
 
 int vfscanf(FILE* f, const char* fmt, va_list ap) { return libc::vscan_stream(f->stream, fmt, ap); }
-int vscanf(const char* fmt, va_list ap) { return libc::vscan_stream(g_stdin.stream, fmt, ap); }
+int vscanf(const char* fmt, va_list ap) { return libc::vscan_stream(stdin->stream, fmt, ap); }
 int vsscanf(const char* s, const char* fmt, va_list ap) { return libc::vscan_string(s, fmt, ap); }
 
 int fscanf(FILE* f, const char* fmt, ...) {
