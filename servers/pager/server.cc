@@ -346,8 +346,10 @@ posix::Status Server::read_user(uint64_t id, uint64_t va, uint64_t length, uint6
 posix::Result<uint64_t> Server::sbrk(uint64_t id, int64_t increment) {
   AddressSpace* space = m_spaces.find(id);
   if (space == nullptr) return posix::fail(Errno::Invalid);
+  // Beyond the maximum or below the heap's start: ENOMEM either way, as
+  // Linux's brk answers (POSIX names no other error for sbrk).
   const Result<SbrkResult> moved = space->regions.sbrk(increment);
-  if (!moved) return posix::fail(moved.error() == Error::InvalidArgument ? Errno::Invalid : Errno::NoMemory);
+  if (!moved) return posix::fail(Errno::NoMemory);
   if (moved->release_start < moved->release_end &&
       !release_range(m_ops, space->vspace, moved->release_start, moved->release_end)) {
     ++m_internal_errors;

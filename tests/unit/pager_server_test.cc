@@ -510,9 +510,9 @@ TEST_F(ServerTest, SbrkGrowsAndShrinksTheHeap) {
   EXPECT_EQ(sink.reports.back().signal, uint64_t(procmgr::protocol::kSigSegv));
   EXPECT_EQ(load_byte(id, 0x12000), 7);
   // Below the heap's start, beyond its maximum.
-  EXPECT_EQ(call(id, Label::Sbrk, {uint64_t(-int64_t(0x10000))}).mr[0], word(Errno::Invalid));
+  EXPECT_EQ(call(id, Label::Sbrk, {uint64_t(-int64_t(0x10000))}).mr[0], word(Errno::NoMemory));
   EXPECT_EQ(call(id, Label::Sbrk, {protocol::kHeapMax}).mr[0], word(Errno::NoMemory));
-  EXPECT_EQ(call(id, Label::Sbrk, {uint64_t(INT64_MIN)}).mr[0], word(Errno::Invalid));
+  EXPECT_EQ(call(id, Label::Sbrk, {uint64_t(INT64_MIN)}).mr[0], word(Errno::NoMemory));
   EXPECT_EQ(call(id, Label::Sbrk, {0}).mr[0], 0x12ff4u);
   ASSERT_TRUE(server->release(id));
   EXPECT_EQ(pool->free_bytes(), initial_free);
