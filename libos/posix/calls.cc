@@ -3,6 +3,7 @@
 #include "vfs/protocol.h"
 
 extern "C" int errno;
+extern "C" int __os_probe(const volatile void* p, size_t n, int write);
 
 namespace posix_calls {
 
@@ -33,21 +34,31 @@ int64_t ret(const os::Reply& reply) {
   return value;
 }
 
-bool bad_range(const void* p, size_t n) {
+bool bad_range(const void* p, size_t n, bool write) {
   const auto start = reinterpret_cast<uint64_t>(p);
-  const bool bad = start < 0x10000 || start + n < start || start + n > (uint64_t{1} << 38);
+  const bool bad = start < 0x10000 || start + n < start || start + n > (uint64_t{1} << 38) ||
+                   (n > 0 && __os_probe(p, n, write ? 1 : 0) != 0);
   if (bad) set_errno(14);  // EFAULT
   return bad;
 }
 
-int64_t path_length(const char* path) {
-  if (bad_range(path, 1)) return -1;
+int64_t checked_strlen(const char* s, size_t max) {
   size_t n = 0;
-  while (path[n] != '\0') {
-    if (++n > vfs::protocol::kPathMax) {
-      set_errno(36);  // ENAMETOOLONG
-      return -1;
-    }
+  // Probe the page each time the string enters a new one.
+  for (;; ++n) {
+    const auto at = reinterpret_cast<uint64_t>(s + n);
+    if ((n == 0 || at % 4096 == 0) && bad_range(s + n, 1)) return -1;
+    if (s[n] == '\0' || n > max) return static_cast<int64_t>(n);
+  }
+}
+
+int64_t path_length(const char* path) {
+  const int64_t length = checked_strlen(path, vfs::protocol::kPathMax);
+  if (length < 0) return -1;
+  const auto n = static_cast<size_t>(length);
+  if (n > vfs::protocol::kPathMax) {
+    set_errno(36);  // ENAMETOOLONG
+    return -1;
   }
   if (n == 0) {
     set_errno(2);  // ENOENT, as for open("")

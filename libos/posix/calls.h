@@ -29,9 +29,15 @@ os::Reply call(Server server, uint64_t label, std::initializer_list<uint64_t> wo
 // The result word as a value; a negative one sets errno and becomes -1.
 int64_t ret(const os::Reply& reply);
 
-// An address range a server call may not even try to touch: the unmapped
-// first 64 KiB, the kernel half, or one that wraps. Sets errno EFAULT.
-bool bad_range(const void* p, size_t n);
+// An address range a call may not use: the unmapped first 64 KiB, the
+// kernel half, one that wraps, or one with a page that cannot be read (or,
+// with `write`, written) -- checked by touching each page with __os_probe,
+// which the pager lets fail without a signal. Sets errno EFAULT.
+bool bad_range(const void* p, size_t n, bool write = false);
+
+// A NUL-terminated string's length, at most `max` (max + 1 when longer), or
+// -1 with EFAULT when a byte of it is not readable.
+int64_t checked_strlen(const char* s, size_t max);
 
 // A C string's length, or -1 (errno ENAMETOOLONG/ENOENT/EFAULT) if it is not
 // a usable path.

@@ -63,14 +63,9 @@ int close(int fd) { return static_cast<int>(ret(call(Server::Vfs, label(proto::L
 
 ssize_t read(int fd, void* buf, size_t count) {
   if (count == 0) return 0;
-  if (posix_calls::bad_range(buf, count)) return -1;
   const size_t want = count < proto::kMaxRead ? count : proto::kMaxRead;
-  // Touch every page of the buffer first: a bad one faults here, before vfs
-  // moves the file offset or takes data from a pipe.
-  // FIXME: that fault kills the caller (SIGSEGV) where Linux returns EFAULT.
-  auto* probe = static_cast<volatile char*>(buf);
-  for (size_t i = 0; i < want; i += 4096 - (reinterpret_cast<uint64_t>(probe + i) & 4095)) probe[i] = probe[i];
-  probe[want - 1] = probe[want - 1];
+  // Checked before vfs moves the file offset or takes data from a pipe.
+  if (posix_calls::bad_range(buf, want, true)) return -1;
   const os::Reply r = call(Server::Vfs, label(proto::Label::Read), {word(fd), want});
   const int64_t n = ret(r);
   if (n <= 0) return n;
@@ -110,7 +105,7 @@ int dup2(int fd, int fd2) {
 }
 
 int pipe(int fds[2]) {
-  if (posix_calls::bad_range(fds, 2 * sizeof(int))) return -1;
+  if (posix_calls::bad_range(fds, 2 * sizeof(int), true)) return -1;
   const os::Reply r = call(Server::Vfs, label(proto::Label::Pipe), {});
   if (ret(r) < 0) return -1;
   fds[0] = static_cast<int>(r.mr[1]);
@@ -119,7 +114,7 @@ int pipe(int fds[2]) {
 }
 
 int fstat(int fd, struct stat* st) {
-  if (posix_calls::bad_range(st, sizeof *st)) return -1;
+  if (posix_calls::bad_range(st, sizeof *st, true)) return -1;
   const os::Reply r = call(Server::Vfs, label(proto::Label::Fstat), {word(fd)});
   if (ret(r) < 0) return -1;
   fill_stat(r, st);
@@ -127,7 +122,7 @@ int fstat(int fd, struct stat* st) {
 }
 
 int stat(const char* path, struct stat* st) {
-  if (posix_calls::bad_range(st, sizeof *st)) return -1;
+  if (posix_calls::bad_range(st, sizeof *st, true)) return -1;
   os::Reply r;
   if (path_call(proto::Label::Stat, path, &r) < 0) return -1;
   fill_stat(r, st);
@@ -140,7 +135,7 @@ int chdir(const char* path) { return static_cast<int>(path_call(proto::Label::Ch
 int mkdir(const char* path, mode_t) { return static_cast<int>(path_call(proto::Label::Mkdir, path)); }
 
 char* getcwd(char* buf, size_t size) {
-  if (posix_calls::bad_range(buf, size)) return nullptr;
+  if (posix_calls::bad_range(buf, size, true)) return nullptr;
   const os::Reply r = call(Server::Vfs, label(proto::Label::Getcwd), {});
   const int64_t n = ret(r);
   if (n < 0) return nullptr;

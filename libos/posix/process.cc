@@ -39,22 +39,37 @@ int execve(const char* path, char* const argv[], char* const envp[]) {
   char* out = g_exec_block + sizeof(proto::ExecHeader);
   char* const end = g_exec_block + sizeof g_exec_block;
   bool fits = true;
+  bool faulted = false;
+  // Copies a string the caller passed, checking each page it reads first.
   auto put = [&](const char* s) {
-    do {
-      if (out == end) {
-        fits = false;
-        return;
-      }
-      *out++ = *s;
-    } while (*s++ != '\0');
+    const int64_t n = posix_calls::checked_strlen(s, static_cast<size_t>(end - out));
+    if (n < 0) {
+      faulted = true;
+      return;
+    }
+    if (n >= end - out) {
+      fits = false;
+      return;
+    }
+    for (int64_t i = 0; i <= n; ++i) *out++ = s[i];
+  };
+  // The i-th pointer of an argv or envp array, checked; null at the end or
+  // on a bad array (faulted says which).
+  auto entry = [&](char* const* array, size_t i) -> const char* {
+    if (array == nullptr) return nullptr;
+    if (posix_calls::bad_range(array + i, sizeof(char*))) {
+      faulted = true;
+      return nullptr;
+    }
+    return array[i];
   };
   put(path);
   header->argc = 0;
-  for (size_t i = 0; argv != nullptr && argv[i] != nullptr && fits; ++i, ++header->argc) put(argv[i]);
+  for (const char* a; fits && !faulted && (a = entry(argv, header->argc)) != nullptr; ++header->argc) put(a);
   header->envc = 0;
-  for (size_t i = 0; envp != nullptr && envp[i] != nullptr && fits; ++i, ++header->envc) put(envp[i]);
-  if (!fits) {
-    posix_calls::set_errno(7);  // E2BIG
+  for (const char* e; fits && !faulted && (e = entry(envp, header->envc)) != nullptr; ++header->envc) put(e);
+  if (faulted || !fits) {
+    posix_calls::set_errno(faulted ? 14 : 7);  // EFAULT, E2BIG
     return -1;
   }
   const auto length = static_cast<uint64_t>(out - g_exec_block);
@@ -116,7 +131,7 @@ int setpgid(pid_t pid, pid_t pgid) {
 }
 
 pid_t waitpid(pid_t pid, int* status, int options) {
-  if (status != nullptr && posix_calls::bad_range(status, sizeof *status)) return -1;
+  if (status != nullptr && posix_calls::bad_range(status, sizeof *status, true)) return -1;
   const os::Reply r = call(Server::Procmgr, label(proto::Label::Wait),
                            {static_cast<uint64_t>(static_cast<int64_t>(pid)), static_cast<uint64_t>(options)});
   const int64_t child = ret(r);
@@ -163,7 +178,7 @@ const char* strsignal(int sig) {
 }
 
 int ukos_procinfo(pid_t cursor, struct ukos_procinfo* out) {
-  if (posix_calls::bad_range(out, sizeof *out)) return -1;
+  if (posix_calls::bad_range(out, sizeof *out, true)) return -1;
   const os::Reply r = call(Server::Procmgr, label(proto::Label::ProcInfo),
                            {static_cast<uint64_t>(cursor < 0 ? 0 : cursor)});
   const int64_t pid = ret(r);

@@ -71,4 +71,11 @@ inline constexpr uint64_t kStackMax = 8 * 1024 * 1024;
 inline constexpr uint64_t kIpcBufferVa = kStackTop + 4096;
 inline constexpr uint64_t kHeapMax = uint64_t{1} << 32;
 
+// libos's buffer probe (libos/posix/probe.S) sits at the start of every
+// process's text. A fault the pager cannot resolve with a pc in [kProbeVa,
+// kProbeVa + kProbeRecover) is not a segfault: the thread resumes at
+// kProbeVa + kProbeRecover, where the probe returns -1 (EFAULT).
+inline constexpr uint64_t kProbeVa = 0x10000;
+inline constexpr uint64_t kProbeRecover = 0x40;
+
 }  // namespace pager::protocol

@@ -60,9 +60,7 @@ procmgr::LoadLimits Server::load_limits() {
 Response Server::handle(const Request& request) {
   const uint64_t badge = request.badge;
   if ((badge & protocol::kFaultBit) != 0 && !msg::is_server_badge(badge)) {
-    Response r;
-    r.send = fault(badge & ~protocol::kFaultBit, request);
-    return r;
+    return fault(badge & ~protocol::kFaultBit, request);
   }
   const bool procmgr = badge == msg::kProcmgrBadge;
   const uint64_t* mr = request.mr;
@@ -359,12 +357,15 @@ posix::Result<uint64_t> Server::sbrk(uint64_t id, int64_t increment) {
 
 // ---- Faults ------------------------------------------------------------------------
 
-bool Server::fault(uint64_t id, const Request& request) {
+Response Server::fault(uint64_t id, const Request& request) {
+  Response resume;  // label 0, no words: the faulting instruction runs again
+  Response stop;
+  stop.send = false;
   AddressSpace* space = m_spaces.find(id);
   // No such address space: procmgr destroys a thread (which takes its
   // queued fault off the endpoint) before releasing its address space, so
   // this is a fault of a thread that cannot run again. Nobody to tell.
-  if (space == nullptr) return false;
+  if (space == nullptr) return stop;
   const auto label = static_cast<uapi::FaultLabel>(request.label);
   FaultReport report{.id = id, .signal = 0, .pc = request.mr[0], .address = 0};
   if (label == uapi::FaultLabel::PageFault && request.length >= 3) {
@@ -374,14 +375,25 @@ bool Server::fault(uint64_t id, const Request& request) {
                                                                   static_cast<Access>(request.mr[2])));
     if (report.signal == 0) {
       ++m_faults_resolved;
-      return true;
+      return resume;
+    }
+    // libos's buffer probe touched a bad page: not a segfault. The thread
+    // resumes where the probe returns -1 (protocol.h kProbeVa), so the call
+    // that checked its buffer fails with EFAULT as on Unix.
+    if (report.signal == procmgr::protocol::kSigSegv && report.pc >= protocol::kProbeVa &&
+        report.pc < protocol::kProbeVa + protocol::kProbeRecover) {
+      ++m_probe_faults;
+      Response recover;
+      recover.length = 1;
+      recover.mr[0] = protocol::kProbeVa + protocol::kProbeRecover;
+      return recover;
     }
   } else {
     report.signal = fault_signal(label, request.mr[1]);
     if (label == uapi::FaultLabel::Exception) report.address = request.mr[2];
   }
   m_faults->report(report);
-  return false;
+  return stop;
 }
 
 }  // namespace pager

@@ -90,7 +90,7 @@ class Server {
   posix::Result<uint64_t> sbrk(uint64_t id, int64_t increment);
   // A fault message of address space `id`: true when the thread may resume
   // (reply), false when it was reported to the FaultSink (no reply).
-  bool fault(uint64_t id, const Request& request);
+  Response fault(uint64_t id, const Request& request);
 
   SpaceTable& spaces() { return m_spaces; }
   KernelOps& kernel_ops() { return m_ops; }
@@ -99,6 +99,8 @@ class Server {
   // down (logged by main, zero in every test).
   uint64_t internal_errors() const { return m_internal_errors; }
   uint64_t faults_resolved() const { return m_faults_resolved; }
+  // Faults of libos's buffer probe, answered with its EFAULT exit.
+  uint64_t probe_faults() const { return m_probe_faults; }
 
   // The limits Load applies to an image: it must end below the heap's
   // reservation, itself below the stack's.
@@ -127,6 +129,7 @@ class Server {
   SpaceTable m_spaces;
   uint64_t m_internal_errors = 0;
   uint64_t m_faults_resolved = 0;
+  uint64_t m_probe_faults = 0;
   std::string_view m_strings[kMaxExecStrings];
   alignas(16) uint8_t m_stack_scratch[kStackScratchBytes];
 };

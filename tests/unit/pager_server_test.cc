@@ -561,6 +561,33 @@ TEST_F(ServerTest, FaultsOutsideRegionsAreReportedNotAnswered) {
   EXPECT_EQ(sink.reports.size(), 5u);
 }
 
+TEST_F(ServerTest, ABadPageTouchedByTheBufferProbeResumesAtItsEfaultExit) {
+  put_default();
+  const uint64_t id = load();
+  const auto page_fault = [&](uint64_t pc, uint64_t va, Access access) {
+    return call(protocol::kFaultBit | id, Label(uapi::FaultLabel::PageFault), {pc, va, uint64_t(access)});
+  };
+  // Inside the probe: answered with the new pc, no report, no signal.
+  for (uint64_t pc : {protocol::kProbeVa, protocol::kProbeVa + protocol::kProbeRecover - 2}) {
+    const Response r = page_fault(pc, 0x5000, Access::Write);
+    EXPECT_TRUE(r.send);
+    ASSERT_EQ(r.length, 1u);
+    EXPECT_EQ(r.mr[0], protocol::kProbeVa + protocol::kProbeRecover);
+  }
+  EXPECT_TRUE(sink.reports.empty());
+  EXPECT_EQ(server->probe_faults(), 2u);
+  // The same bad access from anywhere else (the recovery code itself
+  // included) is a segfault.
+  EXPECT_FALSE(page_fault(protocol::kProbeVa + protocol::kProbeRecover, 0x5000, Access::Write).send);
+  EXPECT_FALSE(page_fault(kPc, 0x5000, Access::Write).send);
+  EXPECT_EQ(sink.reports.size(), 2u);
+  // A probe of a good page is an ordinary fault: zero filled and resumed
+  // where it was.
+  const Response ok = page_fault(protocol::kProbeVa + 4, protocol::kStackTop - kPageSize, Access::Write);
+  EXPECT_TRUE(ok.send);
+  EXPECT_EQ(ok.length, 0u);
+}
+
 TEST_F(ServerTest, OtherFaultsGetTheirSignals) {
   put_default();
   const uint64_t id = load();
