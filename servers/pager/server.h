@@ -88,8 +88,9 @@ class Server {
   posix::Status release(uint64_t id);
   posix::Status read_user(uint64_t id, uint64_t va, uint64_t length, uint64_t exchange_offset);
   posix::Result<uint64_t> sbrk(uint64_t id, int64_t increment);
-  // A fault message of address space `id`: true when the thread may resume
-  // (reply), false when it was reported to the FaultSink (no reply).
+  // A fault message of address space `id`: a reply with label 0 when the
+  // thread may resume (with a new pc for libos's buffer probe), or no reply
+  // (send == false) when it was reported to the FaultSink.
   Response fault(uint64_t id, const Request& request);
 
   SpaceTable& spaces() { return m_spaces; }
