@@ -228,8 +228,11 @@ PTEST(exec, failed_exec_leaves_the_process_unchanged) {
 
     // Too many bytes of arguments: E2BIG (one argument over Linux's 128 KiB
     // limit for a single string, and over the 64 KiB exec block here).
-    static char big[200000];
-    pt::fill(big, 'b', sizeof big - 1);
+    constexpr size_t kBig = 200000;
+    auto* big = static_cast<char*>(malloc(kBig));
+    CHECK(big != nullptr);
+    pt::fill(big, 'b', kBig - 1);
+    big[kBig - 1] = '\0';
     char* too_big[] = {s("x"), big, nullptr};
     char* argv[] = {s("x"), nullptr};
     const char* const paths[] = {"/bin/no-such-program", text, "/bin", pt::self_path()};

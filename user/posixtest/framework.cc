@@ -257,6 +257,12 @@ void pause_ms(unsigned ms) {
   } while (now < end);
 }
 
+uint64_t now_ms() {
+  uint64_t now;
+  asm volatile("rdtime %0" : "=r"(now));
+  return now / 10'000;
+}
+
 size_t length(const char* s) {
   size_t n = 0;
   while (s[n] != '\0') ++n;

@@ -3,6 +3,7 @@
 // and writers blocking and waking, writes larger than the pipe, atomic
 // small writes, and pipelines between children.
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,11 +186,14 @@ PTEST(pipes, epipe_when_sigpipe_is_ignored) {
   CHECK_OK(child = pt::spawn([&] {
     (void)close(p.r);
     CHECK(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
-    static char big[1024 * 1024];  // far more than any pipe holds
+    constexpr size_t kBig = 1024 * 1024;  // far more than any pipe holds
+    auto* big = static_cast<char*>(malloc(kBig));
+    CHECK(big != nullptr);
+    pt::fill(big, 'x', kBig);
     errno = 0;
-    const ssize_t n = write(p.w, big, sizeof big);
+    const ssize_t n = write(p.w, big, kBig);
     const int e = errno;
-    CHECK_M((n >= 0 && n < static_cast<ssize_t>(sizeof big)) || (n == -1 && e == EPIPE),
+    CHECK_M((n >= 0 && n < static_cast<ssize_t>(kBig)) || (n == -1 && e == EPIPE),
             "write returned " << n << ", errno " << pt::errno_name(e));
     CHECK_ERR(write(p.w, "x", 1), EPIPE);
   }));
@@ -223,6 +227,16 @@ PTEST(pipes, reader_blocks_until_data_arrives) {
   for (int d : {p.r, go.r, go.w}) CHECK_OK(close(d));
 }
 
+// A buffer of n bytes of letter(i), from the heap: the caller is a child
+// that exits, so the runner's memory stays small.
+char* letters(long n) {
+  auto* buf = static_cast<char*>(malloc(static_cast<size_t>(n)));
+  if (buf != nullptr) {
+    for (long i = 0; i < n; ++i) buf[i] = letter(i);
+  }
+  return buf;
+}
+
 PTEST(pipes, more_than_the_capacity) {
   constexpr long kBytes = 64 * 1024;
   // The child writes 64 KiB in one call; we read slowly, in small pieces.
@@ -231,9 +245,9 @@ PTEST(pipes, more_than_the_capacity) {
   pid_t child;
   CHECK_OK(child = pt::spawn([&] {
     (void)close(p.r);
-    static char big[kBytes];
-    for (long i = 0; i < kBytes; ++i) big[i] = letter(i);
-    CHECK_EQ(write(p.w, big, sizeof big), kBytes);  // blocks until we have read most of it
+    char* big = letters(kBytes);
+    CHECK(big != nullptr);
+    CHECK_EQ(write(p.w, big, kBytes), kBytes);  // blocks until we have read most of it
   }));
   CHECK_OK(close(p.w));
   pt::pause_ms(50);
@@ -241,19 +255,25 @@ PTEST(pipes, more_than_the_capacity) {
   CHECK_OK(close(p.r));
   CHECK_EXITS(child, 0);
 
-  // And the other way: our one write blocks until the child has read.
-  CHECK_OK(pipe(&p.r));
-  CHECK_OK(child = pt::spawn([&] {
-    (void)close(p.w);
-    pt::pause_ms(50);
-    CHECK_EQ(read_letters(p.r, 77), kBytes);
+  // And the other way: a parent's one write blocks until its child has
+  // read (both in a child of ours, whose heap goes with it).
+  pid_t parent;
+  CHECK_OK(parent = pt::spawn([&] {
+    CHECK_OK(pipe(&p.r));
+    pid_t reader;
+    CHECK_OK(reader = pt::spawn([&] {
+      (void)close(p.w);
+      pt::pause_ms(50);
+      CHECK_EQ(read_letters(p.r, 77), kBytes);
+    }));
+    CHECK_OK(close(p.r));
+    char* big = letters(kBytes);
+    CHECK(big != nullptr);
+    CHECK_EQ(write(p.w, big, kBytes), kBytes);
+    CHECK_OK(close(p.w));
+    CHECK_EXITS(reader, 0);
   }));
-  CHECK_OK(close(p.r));
-  static char big[kBytes];
-  for (long i = 0; i < kBytes; ++i) big[i] = letter(i);
-  CHECK_EQ(write(p.w, big, sizeof big), kBytes);
-  CHECK_OK(close(p.w));
-  CHECK_EXITS(child, 0);
+  CHECK_EXITS(parent, 0);
 }
 
 PTEST(pipes, small_writes_are_atomic) {
@@ -274,19 +294,20 @@ PTEST(pipes, small_writes_are_atomic) {
     }));
   }
   CHECK_OK(close(p.w));
-  constexpr size_t kAll = 2 * 200 * 100;
-  static char all[kAll + 1];  // room for one byte too many
-  CHECK_EQ(pt::read_full(p.r, all, sizeof all), static_cast<long>(kAll));
-  CHECK_OK(close(p.r));
   int next[2] = {0, 0};
-  for (size_t at = 0; at < kAll; at += 100) {
-    const char who = all[at];
-    CHECK_M(who == 'A' || who == 'B', "torn message at " << at);
+  for (int at = 0; at < 2 * 200; ++at) {
+    char message[100];
+    CHECK_EQ(pt::read_full(p.r, message, sizeof message), 100L);
+    const char who = message[0];
+    CHECK_M(who == 'A' || who == 'B', "torn message number " << at);
     const int k = who - 'A';
-    CHECK_M(static_cast<unsigned char>(all[at + 1]) == next[k], "message out of order at " << at);
+    CHECK_M(static_cast<unsigned char>(message[1]) == next[k], "message number " << at << " out of order");
     ++next[k];
-    for (size_t i = 2; i < 100; ++i) CHECK_M(all[at + i] == who, "torn message at " << at);
+    for (size_t i = 2; i < 100; ++i) CHECK_M(message[i] == who, "torn message number " << at);
   }
+  char extra;
+  CHECK_EQ(read(p.r, &extra, 1), 0L);  // nothing more
+  CHECK_OK(close(p.r));
   for (pid_t w : writers) CHECK_EXITS(w, 0);
 }
 

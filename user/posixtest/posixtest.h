@@ -256,6 +256,8 @@ int wait_token(int fd);
 // Lets other processes run for about `ms` milliseconds (yielding through
 // system calls; there is no timer service to sleep on).
 void pause_ms(unsigned ms);
+// Milliseconds since some fixed moment (the time CSR), for reporting.
+uint64_t now_ms();
 // A C string's length and equality of n bytes, without libc.
 size_t length(const char* s);
 bool same_bytes(const void* a, const void* b, size_t n);
