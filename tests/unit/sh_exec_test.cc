@@ -261,4 +261,14 @@ TEST(ShInteractive, PromptsReportsJobsAndSurvivesCtrlC) {
   EXPECT_EQ(t.exit_status(), 7);
 }
 
+TEST(ShInteractive, EndOfInputSaysExitAndKeepsTheStatus) {
+  Terminal t;
+  ASSERT_TRUE(t.wait_for("$ "));
+  t.type("false\n");
+  ASSERT_TRUE(t.wait_for("false\r\n$ ")) << t.screen();
+  t.type("\x04");
+  ASSERT_TRUE(t.wait_for("exit\r\n")) << t.screen();
+  EXPECT_EQ(t.exit_status(), 1);
+}
+
 }  // namespace

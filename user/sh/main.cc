@@ -27,7 +27,10 @@ namespace {
     shell.reap_jobs();
     if (shell.interactive()) sh::say(STDERR_FILENO, "$ ");
     auto line = reader.next();
-    if (!line) break;
+    if (!line) {
+      if (shell.interactive()) sh::say(STDERR_FILENO, "exit\n");  // Ctrl-D: say why the shell ends
+      break;
+    }
     text.clear();
     if (!text.append(*line)) {
       sh::complain("out of memory");
