@@ -107,6 +107,9 @@ TEST_F(ShExec, ABadRedirectionIsStatus1AndRunsNothing) {
 
 TEST_F(ShExec, BuiltinRedirectionsAreUndone) {
   EXPECT_EQ(in_dir("pwd > p; echo after; cat p | wc -l | tr -d ' '").out, "after\n1\n");
+  // The shell's copy of stdout stays out of the way of fd 3.
+  EXPECT_EQ(in_dir("pwd > p 3> q; echo after; cat p q | wc -l | tr -d ' '").out, "after\n1\n");
+  EXPECT_EQ(in_dir("cd / 3>&1 > p 2>&1; pwd").out, "/\n");
 }
 
 TEST_F(ShExec, AndOrLists) {

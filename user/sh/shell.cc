@@ -117,6 +117,26 @@ class ExpandedPipeline {
   pid_t* m_pids = nullptr;
 };
 
+// A copy of fd numbered above `floor` (there is no fcntl(F_DUPFD)): dup
+// until one lands there, closing the copies below. -1 when fd is not open
+// or the descriptors run out.
+int dup_above(int fd, int floor) {
+  constexpr int kMaxTries = 64;
+  int below[kMaxTries];
+  int tries = 0;
+  int copy = dup(fd);
+  while (copy >= 0 && copy <= floor && tries < kMaxTries) {
+    below[tries++] = copy;
+    copy = dup(fd);
+  }
+  if (copy >= 0 && copy <= floor) {
+    close(copy);
+    copy = -1;
+  }
+  for (int i = 0; i < tries; ++i) close(below[i]);
+  return copy;
+}
+
 }  // namespace
 
 bool apply_redirects(const Command& command, const char* const* targets) {
@@ -275,9 +295,11 @@ int Shell::run_background_list(const List& list) {
 int Shell::run_builtin_here(const Command& command, const Arguments& args, const char* const* targets) {
   const Builtin builtin = find_builtin(args.argv[0]);
   if (command.redirects.empty()) return builtin(*this, args);
-  // FIXME: a saved descriptor can land on a number a later redirection of
-  // the same command names (`pwd >f 3>g` saves 1 as 3); there is no
-  // fcntl(F_DUPFD) yet to put the copies out of the way.
+  // The copies must stay clear of every descriptor the redirections name
+  // (`pwd >f 3>g` must not keep stdout's copy in 3).
+  int highest = 0;
+  for (const Redirect& r : command.redirects) highest = r.fd > highest ? r.fd : highest;
+  for (const Redirect& r : command.redirects) highest = r.source_fd > highest ? r.source_fd : highest;
   constexpr size_t kMaxSaved = 16;
   int fds[kMaxSaved];
   int saved[kMaxSaved];
@@ -287,7 +309,7 @@ int Shell::run_builtin_here(const Command& command, const Arguments& args, const
     for (size_t i = 0; i < count; ++i) seen = seen || fds[i] == r.fd;
     if (seen || count == kMaxSaved) continue;
     fds[count] = r.fd;
-    saved[count++] = dup(r.fd);
+    saved[count++] = dup_above(r.fd, highest);
   }
   const int status = apply_redirects(command, targets) ? builtin(*this, args) : 1;
   for (size_t i = count; i-- > 0;) {
