@@ -105,6 +105,15 @@ TEST_F(ShExec, ABadRedirectionIsStatus1AndRunsNothing) {
   EXPECT_EQ(in_dir("echo x > no/such/dir/f").status, 1);
 }
 
+TEST_F(ShExec, NoDescriptorLeaksFromOneCommandToTheNext) {
+  const Outcome r = in_dir(
+      "ls /proc/$$/fd | wc -l; echo a | cat | cat > f; cat < f > g 2>&1; pwd > p 3> q; cd . > p;"
+      "cat < missing; true & wait; false && true | true &\n wait; ls /proc/$$/fd | wc -l");
+  const auto newline = r.out.find('\n');
+  ASSERT_NE(newline, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(0, newline + 1), r.out.substr(newline + 1)) << r.out;
+}
+
 TEST_F(ShExec, BuiltinRedirectionsAreUndone) {
   EXPECT_EQ(in_dir("pwd > p; echo after; cat p | wc -l | tr -d ' '").out, "after\n1\n");
   // The shell's copy of stdout stays out of the way of fd 3.
