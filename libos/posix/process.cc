@@ -194,6 +194,10 @@ int ukos_procinfo(pid_t cursor, struct ukos_procinfo* out) {
 }
 
 int ukos_meminfo(unsigned long* free_bytes, unsigned long* total_bytes) {
+  if ((free_bytes != nullptr && posix_calls::bad_range(free_bytes, sizeof *free_bytes, true)) ||
+      (total_bytes != nullptr && posix_calls::bad_range(total_bytes, sizeof *total_bytes, true))) {
+    return -1;
+  }
   const os::Reply r = call(Server::Pager, label(pager::protocol::Label::MemInfo), {});
   if (ret(r) < 0) return -1;
   if (free_bytes != nullptr) *free_bytes = r.mr[0];

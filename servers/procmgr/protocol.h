@@ -20,20 +20,27 @@ enum class Label : uint64_t {
   Fork = 2,
   // mr0 = status (low 8 bits kept). No reply: the process is gone.
   Exit = 3,
-  // mr0 = pid (-1 any child, > 0 that child), mr1 = options (kWaitNoHang)
-  // -> mr0 = pid reaped, 0 (WNOHANG and none ready) or -ECHILD/-EINVAL;
+  // mr0 = pid (-1 any child, > 0 that child, 0 a child in the caller's
+  // group, < -1 a child in group -pid), mr1 = options (kWaitNoHang) -> mr0 =
+  // pid reaped, 0 (WNOHANG and none ready) or -ECHILD/-EINVAL (also for a
+  // pid that is not a 32-bit value), -ENOMEM when no Reply object is left
+  // to park the caller in;
   // mr1 = wait status, encoded as Linux does (exit code << 8, or the
   // terminating signal in the low 7 bits).
   Wait = 4,
-  // mr0 = pid (> 0 one process, 0 the caller's group, < -1 group -pid),
-  // mr1 = signal -> mr0 = 0 or -ESRCH/-EINVAL.
+  // mr0 = pid (> 0 one process, 0 the caller's group, -1 every process but
+  // init and the caller, < -1 group -pid), mr1 = signal (0..kMaxSignal; 0
+  // only checks) -> mr0 = 0 or -ESRCH/-EINVAL. init is immune to every
+  // signal (as on Linux), so killing it succeeds and does nothing.
   Kill = 5,
   // -> mr0 = pid, mr1 = parent pid, mr2 = process group.
   GetIds = 6,
   // mr0 = address, mr1 = length of an exec block (kExec* below) in the
   // caller's memory. No reply on success (the caller runs the new program);
   // else mr0 = -errno (ENOENT, ENOEXEC, E2BIG, EFAULT, ENOMEM, ...), and the
-  // caller is as it was.
+  // caller is as it was -- except when switching to the loaded program
+  // fails after the new address space exists (the kernel refused a step):
+  // then the caller is killed with SIGKILL. A directory gives EACCES.
   Exec = 7,
   // mr0 = pid (0 = caller), mr1 = pgid (0 = that pid) -> mr0 = 0 or
   // -ESRCH/-EINVAL/-EPERM (only the caller or its children).
@@ -45,7 +52,8 @@ enum class Label : uint64_t {
   // mr0 = cursor (0 to start) -> mr0 = pid of the next process with pid >=
   // cursor, 0 when there is none; mr1 = parent pid, mr2 = state
   // (ProcState), mr3 = pgid, mr4 = name length, mr5.. = name bytes (the
-  // program's path, at most kNameMax). For ps: call again with pid + 1.
+  // last component of the program's path, at most 15 bytes). For ps: call
+  // again with pid + 1.
   ProcInfo = 10,
 
   // Server only. The pager found a fault it cannot resolve in address space

@@ -34,6 +34,11 @@ constexpr uint64_t kProcessPriority = 50;
 constexpr uint64_t kBlockOffset = pproto::kExchangeBytes - proto::kExecBlockMax;
 
 constexpr int64_t neg(Errno e) { return -static_cast<int64_t>(e); }
+// A word that is a pid or a selector: a signed 32-bit value.
+constexpr bool fits_pid(uint64_t word) {
+  const auto v = static_cast<int64_t>(word);
+  return v >= INT32_MIN && v <= INT32_MAX;
+}
 
 struct Request {
   uint64_t badge;
@@ -305,6 +310,8 @@ Answer Manager::do_fork(Process& parent) {
   err = bind_address_space(child, static_cast<uint64_t>(aspace));
   if (err == 0) {
     err = result_of(vfs(vproto::Label::ProcFork, {static_cast<uint64_t>(parent.pid()), static_cast<uint64_t>(pid)}));
+    // fork(2) fails with ENOMEM or EAGAIN only.
+    if (err < 0 && err != neg(Errno::NoMemory)) err = neg(Errno::Again);
   }
   if (err != 0) {
     drop_objects(child);
@@ -471,14 +478,16 @@ Answer Manager::handle_process(Process& p, const Request& r, bool& caller_gone) 
   const Pid pid = p.pid();
   auto need = [&](uint64_t n) { return r.length >= n; };
   switch (static_cast<proto::Label>(r.label)) {
-    case proto::Label::Ping: return words({r.mr[0]});
+    case proto::Label::Ping:
+      if (!need(1)) return result(neg(Errno::Invalid));
+      return words({r.mr[0]});
     case proto::Label::Fork: return do_fork(p);
     case proto::Label::Exit:
       caller_gone = true;
       terminate(p, wstatus::exited(static_cast<int>(need(1) ? r.mr[0] & 0xff : 0)));
       return no_answer();
     case proto::Label::Wait:
-      if (!need(2)) return result(neg(Errno::Invalid));
+      if (!need(2) || !fits_pid(r.mr[0])) return result(neg(Errno::Invalid));
       return do_wait(p, static_cast<Pid>(static_cast<int64_t>(r.mr[0])), r.mr[1]);
     case proto::Label::Kill: {
       if (!need(2)) return result(neg(Errno::Invalid));
@@ -499,7 +508,7 @@ Answer Manager::handle_process(Process& p, const Request& r, bool& caller_gone) 
       if (!need(2)) return result(neg(Errno::Invalid));
       return do_exec(p, r.mr[0], r.mr[1]);
     case proto::Label::SetPgid: {
-      if (!need(2)) return result(neg(Errno::Invalid));
+      if (!need(2) || !fits_pid(r.mr[0]) || !fits_pid(r.mr[1])) return result(neg(Errno::Invalid));
       const auto s = m_table.set_process_group(pid, static_cast<Pid>(static_cast<int64_t>(r.mr[0])),
                                                static_cast<Pid>(static_cast<int64_t>(r.mr[1])));
       return result(s ? 0 : -static_cast<int64_t>(s.error()));
@@ -530,7 +539,8 @@ Answer Manager::handle(const Request& r, bool& caller_gone) {
     return no_answer();
   }
   if (r.badge == msg::kPagerBadge) {
-    if (static_cast<proto::Label>(r.label) != proto::Label::Fault || r.length < 4) return result(neg(Errno::Invalid));
+    if (static_cast<proto::Label>(r.label) != proto::Label::Fault) return result(neg(Errno::NoSys));
+    if (r.length < 4) return result(neg(Errno::Invalid));
     // The pager could not resolve a fault of address space mr0.
     Pid next = 0;
     for (const Process* q = m_table.next_after(0); q != nullptr; q = m_table.next_after(next)) {
@@ -546,7 +556,8 @@ Answer Manager::handle(const Request& r, bool& caller_gone) {
     return result(0);
   }
   if (r.badge == msg::kConsoleBadge) {
-    if (static_cast<proto::Label>(r.label) != proto::Label::Kill || r.length < 2) return result(neg(Errno::Invalid));
+    if (static_cast<proto::Label>(r.label) != proto::Label::Kill) return result(neg(Errno::NoSys));
+    if (r.length < 2) return result(neg(Errno::Invalid));
     const int64_t target = static_cast<int64_t>(r.mr[0]);
     if (target >= 0 || target < INT32_MIN) return result(neg(Errno::Invalid));  // groups only
     return do_kill(0, static_cast<Pid>(target), static_cast<int64_t>(r.mr[1]));
@@ -561,7 +572,7 @@ void Manager::serve() {
   uapi::IpcBuffer* buffer = os::ipc_buffer();
   os::SyscallResult in = os::syscall(Syscall::Recv, m_endpoint, MessageInfo{});
   for (;;) {
-    Request r;
+    Request r = {};
     r.badge = in.badge;
     r.label = in.info.label();
     r.length = in.info.length() < msg::kWords ? in.info.length() : msg::kWords;
