@@ -29,16 +29,25 @@ inline constexpr uint64_t kHelperTcb = 4;
 // A Write cap to procmgr's endpoint, badged for this server's helper
 // (msg::kPagerBadge, msg::kConsoleBadge): the helper calls procmgr with it.
 inline constexpr uint64_t kProcmgrEndpoint = 5;
-// The server's memory: an Untyped of 2^a0 bytes (a0 at start says the size,
-// since no invocation reports it).
+// vfs's memory: an Untyped of 2^a0 bytes (a0 at start says the size, since
+// no invocation reports it). The pager's memory is in kPagerPoolFirst.. below.
 inline constexpr uint64_t kPool = 6;
 
 // The pager: the mailbox CNode (pager/protocol.h), and the exchange area's
 // frames, kPagerExchangeFirst .. + pager::protocol::kExchangePages - 1,
-// which the pager maps itself at kPagerExchangeVa. Its CNode's radix is a1 at start: big enough for a
-// Frame cap per page of the pool plus kFirstFree.
+// which the pager maps itself at kPagerExchangeVa.
 inline constexpr uint64_t kPagerMailbox = 7;
 inline constexpr uint64_t kPagerExchangeFirst = 16;
+// The pager's memory: a0 at start RAM Untypeds (at most kPagerMaxPools, the
+// kernel's limit on boot Untypeds) in kPagerPoolFirst .. + a0 - 1, right
+// after the exchange frames, largest first. They may have any size and may
+// be partly used already (the pager carves what is left; no invocation
+// reports an Untyped's size or watermark, and the pager needs neither).
+// Slots from kPagerFirstFree on are the pager's own. Its CNode's radix is a1
+// at start: room for a slot per page of the pools and the chunks' Untypeds.
+inline constexpr uint64_t kPagerPoolFirst = kPagerExchangeFirst + 256;
+inline constexpr uint64_t kPagerMaxPools = 96;
+inline constexpr uint64_t kPagerFirstFree = kPagerPoolFirst + kPagerMaxPools;
 
 // vfs. The UART's registers as a Frame (already mapped at kVfsUartVa), the
 // UART's IrqHandler with kVfsUartNotification bound to it (vfs holds the

@@ -20,49 +20,78 @@ constexpr uint64_t kMaxRetype = 256;  // objects per UntypedRetype
 Status MemoryPool::init(Invocations& kernel, const PoolConfig& config) {
   m_kernel = &kernel;
   m_config = config;
-  if (config.pool_bits <= kChunkBits || config.first_slot >= config.slot_limit) {
-    return kern::fail(Error::NotEnoughMemory);
-  }
-  // As many chunks as the pool holds, the bookkeeping allows and the slots
-  // fit: one for each chunk's Untyped, kFramesPerChunk for its objects.
-  const uint64_t bits = config.pool_bits - kChunkBits;
-  uint64_t n = bits >= 32 ? kMaxChunks : (uint64_t{1} << bits);
-  if (n > kMaxChunks) n = kMaxChunks;
+  if (config.pool_count == 0 || config.pool_count > kMaxPools) return kern::fail(Error::InvalidArgument);
+  if (config.first_slot >= config.slot_limit) return kern::fail(Error::NotEnoughMemory);
+  // As many chunks as the bookkeeping allows and the slots fit: one for each
+  // chunk's Untyped, kFramesPerChunk for its objects.
+  uint64_t n = kMaxChunks;
   while (n > 0 && kern::align_up(config.first_slot + n, kFramesPerChunk) + n * kFramesPerChunk > config.slot_limit) {
     --n;
   }
   m_object_first = kern::align_up(config.first_slot + n, kFramesPerChunk);
 
-  // Carve. A pool whose watermark is not at its start holds fewer chunks
-  // than its size says: take what fits.
-  uint64_t done = 0;
-  while (done < n) {
-    uint64_t count = n - done < kMaxRetype ? n - done : kMaxRetype;
-    Status carved;
-    while (!(carved = kernel.retype(config.pool, ObjectType::Untyped, kChunkBits, count, config.cnode,
-                                    chunk_slot(done))) &&
-           carved.error() == Error::NotEnoughMemory && count > 1) {
-      count /= 2;
-    }
-    if (!carved) {
-      if (carved.error() == Error::NotEnoughMemory) break;
-      return carved;
-    }
-    done += count;
+  for (uint64_t p = 0; p < config.pool_count && m_chunks < n; ++p) {
+    const uint64_t first = m_chunks;
+    const uint64_t carved = TRY(carve_chunks(config.first_pool + p, n - first));
+    if (carved == 0) continue;
+    m_chunks += carved;
+    // A frame from the pool's first chunk tells where the pool's chunks lie.
+    // Chunk 0 keeps it (the misc chunk holds the pager's own objects); any
+    // other chunk is revoked back to a bare Untyped.
+    TRY(kernel.retype(chunk_slot(first), ObjectType::Frame, 0, 1, config.cnode, object_slot(first)));
+    const Result<uint64_t> paddr = kernel.frame_paddr(object_slot(first));
+    if (first != 0) TRY(kernel.cnode_revoke(config.cnode, chunk_slot(first)));
+    if (!paddr) return kern::fail(paddr.error());
+    m_spans[m_span_count] = Span{*paddr, first, carved};
+    // Insertion into the address order: at most kMaxPools, once.
+    uint64_t i = m_span_count;
+    for (; i > 0 && m_spans[m_by_paddr[i - 1]].paddr > *paddr; --i) m_by_paddr[i] = m_by_paddr[i - 1];
+    m_by_paddr[i] = uint8_t(m_span_count);
+    ++m_span_count;
   }
-  m_chunks = done;
   if (m_chunks < 2) return kern::fail(Error::NotEnoughMemory);
 
-  // Chunk 0 holds the pager's own objects; its first, a frame, tells where
-  // the chunks lie in physical memory (they are contiguous: retype lays
-  // objects of one size end to end).
   m_state[0] = ChunkState::Misc;
-  TRY(kernel.retype(chunk_slot(0), ObjectType::Frame, 0, 1, config.cnode, object_slot(0)));
   m_misc_used = 1;
-  m_base = TRY(kernel.frame_paddr(object_slot(0)));
-
   for (uint64_t c = m_chunks - 1; c >= 1; --c) put_free_chunk(c);
   return {};
+}
+
+// Carves greedily: batches of up to kMaxRetype chunks, halved when the pool
+// cannot hold the batch, until not even one chunk fits. A partly used pool
+// thus gives what is left of it, a pool no larger than a chunk nothing.
+Result<uint64_t> MemoryPool::carve_chunks(uint64_t untyped, uint64_t limit) {
+  uint64_t done = 0;
+  uint64_t count = limit < kMaxRetype ? limit : kMaxRetype;
+  while (done < limit) {
+    if (count > limit - done) count = limit - done;
+    const Status carved =
+        m_kernel->retype(untyped, ObjectType::Untyped, kChunkBits, count, m_config.cnode, chunk_slot(m_chunks + done));
+    if (carved) {
+      done += count;
+      continue;
+    }
+    // InvalidArgument: the pool is not larger than a chunk.
+    if (carved.error() == Error::InvalidArgument && done == 0) break;
+    if (carved.error() != Error::NotEnoughMemory) return kern::fail(carved.error());
+    if (count == 1) break;
+    count /= 2;
+  }
+  return done;
+}
+
+const MemoryPool::Span& MemoryPool::span_of(uint64_t chunk) const {
+  uint64_t lo = 0, hi = m_span_count;  // the last span whose first chunk is <= chunk
+  while (hi - lo > 1) {
+    const uint64_t mid = (lo + hi) / 2;
+    if (m_spans[mid].first_chunk <= chunk) lo = mid; else hi = mid;
+  }
+  return m_spans[lo];
+}
+
+uint64_t MemoryPool::chunk_paddr(uint64_t chunk) const {
+  const Span& span = span_of(chunk);
+  return span.paddr + (chunk - span.first_chunk) * kChunkSize;
 }
 
 // ---- chunks ----------------------------------------------------------------
@@ -97,9 +126,9 @@ Status MemoryPool::make_frames(uint64_t chunk) {
   TRY(k.retype(chunk_slot(chunk), ObjectType::Frame, 0, kFramesPerChunk, m_config.cnode, object_slot(chunk)));
   const Result<uint64_t> paddr = k.frame_paddr(object_slot(chunk));
   Status mapped = paddr ? Status{} : kern::fail(paddr.error());
-  // The chunks are contiguous from the misc chunk on; a frame elsewhere
+  // A pool's chunks are contiguous from its first on; a frame elsewhere
   // would break the address-to-slot arithmetic.
-  if (mapped && *paddr != m_base + chunk * kChunkSize) mapped = kern::fail(Error::InvalidArgument);
+  if (mapped && *paddr != chunk_paddr(chunk)) mapped = kern::fail(Error::InvalidArgument);
   if (mapped) {
     mapped = k.map(m_config.vspace, m_config.direct_map_va + chunk * kChunkSize, m_config.cnode, object_slot(chunk),
                    kFramesPerChunk, kMapRW);
@@ -182,10 +211,19 @@ uint8_t* MemoryPool::frame_bytes(FrameRef frame) const {
 }
 
 Result<FrameRef> MemoryPool::frame_at(uint64_t paddr) const {
-  if (paddr < m_base || !kern::is_aligned(paddr, kPageSize)) return kern::fail(Error::FailedLookup);
-  const uint64_t offset = paddr - m_base;
-  const uint64_t chunk = offset / kChunkSize;
-  if (chunk >= m_chunks || m_state[chunk] != ChunkState::Frames) return kern::fail(Error::FailedLookup);
+  if (!kern::is_aligned(paddr, kPageSize)) return kern::fail(Error::FailedLookup);
+  // The last span (by address) that starts at or below paddr.
+  uint64_t lo = 0, hi = m_span_count;
+  while (lo < hi) {
+    const uint64_t mid = (lo + hi) / 2;
+    if (m_spans[m_by_paddr[mid]].paddr <= paddr) lo = mid + 1; else hi = mid;
+  }
+  if (lo == 0) return kern::fail(Error::FailedLookup);
+  const Span& span = m_spans[m_by_paddr[lo - 1]];
+  const uint64_t offset = paddr - span.paddr;
+  if (offset / kChunkSize >= span.chunks) return kern::fail(Error::FailedLookup);
+  const uint64_t chunk = span.first_chunk + offset / kChunkSize;
+  if (m_state[chunk] != ChunkState::Frames) return kern::fail(Error::FailedLookup);
   return FrameRef{object_slot(chunk) + (offset % kChunkSize) / kPageSize};
 }
 
@@ -266,6 +304,18 @@ bool MemoryPool::check_invariants() const {
   if (free_chunks != m_free_chunks || free_frames != m_free_frames || partial != m_partial_count) return false;
   for (uint64_t i = 0; i < m_free_chunks; ++i) {
     if (m_state[m_free_stack[i]] != ChunkState::Free) return false;
+  }
+  // The spans number every chunk once, in order, and do not overlap in
+  // physical memory.
+  uint64_t next = 0;
+  for (uint64_t i = 0; i < m_span_count; ++i) {
+    if (m_spans[i].first_chunk != next || m_spans[i].chunks == 0) return false;
+    next += m_spans[i].chunks;
+  }
+  if (next != m_chunks) return false;
+  for (uint64_t i = 1; i < m_span_count; ++i) {
+    const Span& below = m_spans[m_by_paddr[i - 1]];
+    if (below.paddr + below.chunks * kChunkSize > m_spans[m_by_paddr[i]].paddr) return false;
   }
   return m_chunks == 0 || m_state[0] == ChunkState::Misc;
 }

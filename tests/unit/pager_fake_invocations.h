@@ -12,11 +12,19 @@
 // frame destroyed or retyped over while mapped) is recorded in problems().
 //
 // It also plays the processes: read() and write() go through a VSpace's
-// page tables as a load or store would.
+// page tables as a load or store would. Physical memory is a memfd covering
+// every pool (pools may lie anywhere: discontiguous, with gaps); the pager's
+// direct map is a host window where each VSpaceMap into the pager's own
+// VSpace at kDirectMapVa + x maps the frame's page of that memfd at window +
+// x, so the pager's pointers and the simulated physical memory are the same
+// bytes, as on the machine.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -36,6 +44,14 @@ class FakeInvocations final : public Invocations {
  public:
   static constexpr uint64_t kSelfCNodeId = 1, kMailboxCNodeId = 2;
   static constexpr uint64_t kUserTop = uint64_t{1} << 38;
+  static constexpr uint64_t kDirectMapVa = 0x10'0000'0000;
+
+  // An Untyped of 2^bits bytes at paddr (a multiple of its size) in `slot`.
+  struct PoolSpec {
+    uint64_t slot;
+    uint64_t bits;
+    uint64_t paddr;
+  };
 
   struct Pte {
     uint64_t paddr;
@@ -44,25 +60,46 @@ class FakeInvocations final : public Invocations {
     bool may_write;
   };
 
-  // The pager's CNode has 2^radix slots; `pool_bits` of pool at pool_paddr
-  // (a multiple of the pool's size) are an Untyped in slot `pool_slot`. The
-  // CNode cap itself sits in `cnode_slot`, the pager's VSpace in
+  // The pager's CNode has 2^radix slots; each pool is an Untyped in its
+  // slot. The CNode cap itself sits in `cnode_slot`, the pager's VSpace in
   // `vspace_slot` (unlimited table pool) and the mailbox CNode (4 slots) in
   // `mailbox_slot`.
-  FakeInvocations(uint64_t radix, uint64_t pool_slot, uint64_t pool_bits, uint64_t pool_paddr, uint64_t cnode_slot,
-                  uint64_t vspace_slot, uint64_t mailbox_slot)
-      : m_radix(radix), m_pool_paddr(pool_paddr), m_pool_size(uint64_t{1} << pool_bits) {
-    m_memory = static_cast<uint8_t*>(std::aligned_alloc(kPageSize, m_pool_size));
-    std::memset(m_memory, 0xcc, m_pool_size);
-    const uint64_t pool = new_object(ObjectType::Untyped, pool_paddr, pool_bits);
-    add_cap(kSelfCNodeId, pool_slot, ObjectType::Untyped, pool, -1);
+  FakeInvocations(uint64_t radix, const std::vector<PoolSpec>& pools, uint64_t cnode_slot, uint64_t vspace_slot,
+                  uint64_t mailbox_slot)
+      : m_radix(radix) {
+    uint64_t end = 0, total = 0;
+    m_phys_base = ~uint64_t{0};
+    for (const PoolSpec& p : pools) {
+      m_phys_base = std::min(m_phys_base, p.paddr);
+      end = std::max(end, p.paddr + (uint64_t{1} << p.bits));
+      total += uint64_t{1} << p.bits;
+    }
+    m_phys_size = end - m_phys_base;
+    m_window_size = total;
+    m_fd = memfd_create("fake-ram", 0);
+    if (m_fd < 0 || ftruncate(m_fd, off_t(m_phys_size)) != 0) std::abort();
+    m_memory = map_or_abort(nullptr, m_phys_size, PROT_READ | PROT_WRITE, MAP_SHARED, m_fd, 0);
+    m_window = map_or_abort(nullptr, m_window_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    for (const PoolSpec& p : pools) {
+      std::memset(bytes(p.paddr), 0xcc, uint64_t{1} << p.bits);
+      const uint64_t pool = new_object(ObjectType::Untyped, p.paddr, p.bits);
+      add_cap(kSelfCNodeId, p.slot, ObjectType::Untyped, pool, -1);
+    }
     add_cap(kSelfCNodeId, cnode_slot, ObjectType::CNode, kSelfCNodeId, -1);
     add_cap(kSelfCNodeId, mailbox_slot, ObjectType::CNode, kMailboxCNodeId, -1);
     m_self_vspace = new_object(ObjectType::VSpace, 0, 0);
     m_objects[m_self_vspace].table_pages = ~uint64_t{0};
     add_cap(kSelfCNodeId, vspace_slot, ObjectType::VSpace, m_self_vspace, -1);
   }
-  ~FakeInvocations() { std::free(m_memory); }
+  // One pool of 2^pool_bits bytes at pool_paddr in slot pool_slot.
+  FakeInvocations(uint64_t radix, uint64_t pool_slot, uint64_t pool_bits, uint64_t pool_paddr, uint64_t cnode_slot,
+                  uint64_t vspace_slot, uint64_t mailbox_slot)
+      : FakeInvocations(radix, {{pool_slot, pool_bits, pool_paddr}}, cnode_slot, vspace_slot, mailbox_slot) {}
+  ~FakeInvocations() {
+    munmap(m_window, m_window_size);
+    munmap(m_memory, m_phys_size);
+    close(m_fd);
+  }
   FakeInvocations(const FakeInvocations&) = delete;
   FakeInvocations& operator=(const FakeInvocations&) = delete;
 
@@ -98,9 +135,7 @@ class FakeInvocations final : public Invocations {
     for (const auto& [frame_paddr, n] : m_counts) {
       if (n > 0 && frame_paddr >= paddr && frame_paddr < paddr + size) problem("retype over a mapped frame");
     }
-    if (paddr >= m_pool_paddr && paddr + size <= m_pool_paddr + m_pool_size) {
-      std::memset(m_memory + (paddr - m_pool_paddr), 0, size);
-    }
+    if (paddr >= m_phys_base && paddr + size <= m_phys_base + m_phys_size) std::memset(bytes(paddr), 0, size);
     for (uint64_t i = 0; i < count; ++i) {
       const uint64_t obj = new_object(type, paddr + (i << bits), bits);
       add_cap(dest, first_slot + i, type, obj, ut);
@@ -189,6 +224,7 @@ class FakeInvocations final : public Invocations {
     for (uint64_t i = 0; i < count; ++i) {
       vs.table[va + i * kPageSize] = Pte{frames[i], perm, false, (perm & 2) != 0};
       ++m_counts[frames[i]];
+      if (&vs == &m_objects[m_self_vspace]) direct_map_page(va + i * kPageSize, frames[i]);
     }
     return {};
   }
@@ -199,6 +235,7 @@ class FakeInvocations final : public Invocations {
     TRY(check_range(va, length));
     uint64_t n = 0;
     for (auto it = vs.table.lower_bound(va); it != vs.table.end() && it->first < va + length;) {
+      if (&vs == &m_objects[m_self_vspace]) direct_unmap_page(it->first);
       --m_counts[it->second.paddr];
       it = vs.table.erase(it);
       ++n;
@@ -282,8 +319,10 @@ class FakeInvocations final : public Invocations {
 
   // ---- The processes' view and the tests' probes ----
 
-  uint8_t* memory() { return m_memory; }
-  uint8_t* bytes(uint64_t paddr) { return m_memory + (paddr - m_pool_paddr); }
+  // The pager's direct map: kDirectMapVa in its VSpace is this pointer.
+  uint8_t* direct_map() { return m_window; }
+  // Physical memory, as the kernel sees it.
+  uint8_t* bytes(uint64_t paddr) { return m_memory + (paddr - m_phys_base); }
 
   // The VSpace object a cap in the pager's CNode names (for read/write).
   const Pte* find_pte(uint64_t vspace_slot, uint64_t va) {
@@ -378,6 +417,23 @@ class FakeInvocations final : public Invocations {
     int64_t parent = -1;
     bool alive = true;
   };
+
+  static uint8_t* map_or_abort(void* at, uint64_t size, int prot, int flags, int fd, uint64_t offset) {
+    void* p = mmap(at, size, prot, flags, fd, off_t(offset));
+    if (p == MAP_FAILED) std::abort();
+    return static_cast<uint8_t*>(p);
+  }
+  // The pager's direct map follows its VSpace's mappings in the window.
+  void direct_map_page(uint64_t va, uint64_t paddr) {
+    if (va < kDirectMapVa || va - kDirectMapVa >= m_window_size) return;
+    map_or_abort(m_window + (va - kDirectMapVa), kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m_fd,
+                 paddr - m_phys_base);
+  }
+  void direct_unmap_page(uint64_t va) {
+    if (va < kDirectMapVa || va - kDirectMapVa >= m_window_size) return;
+    map_or_abort(m_window + (va - kDirectMapVa), kPageSize, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  }
 
   Status tick() {
     ++m_invocations;
@@ -499,9 +555,12 @@ class FakeInvocations final : public Invocations {
   }
 
   uint64_t m_radix;
-  uint64_t m_pool_paddr;
-  uint64_t m_pool_size;
-  uint8_t* m_memory;
+  uint64_t m_phys_base = 0;     // lowest pool address
+  uint64_t m_phys_size = 0;     // up to the end of the highest pool
+  int m_fd = -1;                // the physical memory
+  uint8_t* m_memory = nullptr;  // all of it, by physical address
+  uint8_t* m_window = nullptr;  // the pager's direct map
+  uint64_t m_window_size = 0;   // the pools' total size
   uint64_t m_self_vspace;
   std::vector<Object> m_objects;
   std::vector<Cap> m_caps;

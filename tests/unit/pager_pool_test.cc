@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,15 +40,18 @@ constexpr uint64_t kChunk = MemoryPool::kChunkSize;
 
 struct PoolFixture {
   explicit PoolFixture(uint64_t radix = 12, uint64_t pool_bits = kPoolBits)
-      : kernel(radix, kPoolSlot, pool_bits, kPoolPaddr, kCNode, kVSpace, kMailbox),
-        config{.pool = kPoolSlot,
-               .pool_bits = pool_bits,
+      : PoolFixture(radix, {{kPoolSlot, pool_bits, kPoolPaddr}}) {}
+  // Pools in consecutive slots from the first spec's.
+  PoolFixture(uint64_t radix, const std::vector<FakeInvocations::PoolSpec>& pools)
+      : kernel(radix, pools, kCNode, kVSpace, kMailbox),
+        config{.first_pool = pools.front().slot,
+               .pool_count = pools.size(),
                .cnode = kCNode,
                .vspace = kVSpace,
                .first_slot = kFirstSlot,
                .slot_limit = uint64_t{1} << radix,
                .direct_map_va = kDirectMapVa,
-               .direct_map = kernel.memory()} {}
+               .direct_map = kernel.direct_map()} {}
 
   FakeInvocations kernel;
   PoolConfig config;
@@ -64,7 +69,9 @@ TEST_F(PoolTest, CarvesThePoolIntoChunksAndKeepsOneForItself) {
   EXPECT_EQ(pool.chunk_count(), 32u);
   EXPECT_EQ(pool.total_bytes(), uint64_t{1} << kPoolBits);
   EXPECT_EQ(pool.free_bytes(), 31 * kChunk);
-  EXPECT_EQ(pool.pool_paddr(), kPoolPaddr);
+  EXPECT_EQ(pool.chunk_paddr(0), kPoolPaddr);
+  EXPECT_EQ(pool.chunk_paddr(31), kPoolPaddr + 31 * kChunk);
+  EXPECT_EQ(pool.pool_count(), 1u);
   EXPECT_EQ(pool.state(0), MemoryPool::ChunkState::Misc);
   EXPECT_EQ(kernel.slot_type(FakeInvocations::kSelfCNodeId, pool.chunk_slot(31)), uapi::ObjectType::Untyped);
   EXPECT_TRUE(pool.check_invariants());
@@ -80,7 +87,10 @@ TEST_F(PoolTest, FramesAreZeroedMappedInTheDirectMapAndFoundByAddress) {
   for (size_t i = 0; i < kPageSize; ++i) ASSERT_EQ(bytes[i], 0) << i;
   // The pointer is the direct map of the frame's physical address.
   const uint64_t paddr = *kernel.frame_paddr(frame->handle);
-  EXPECT_EQ(bytes, kernel.memory() + (paddr - kPoolPaddr));
+  EXPECT_EQ(kernel.find_pte(kVSpace, kDirectMapVa + uint64_t(bytes - kernel.direct_map()))->paddr, paddr);
+  bytes[7] = 0x5a;
+  EXPECT_EQ(kernel.bytes(paddr)[7], 0x5a);
+  bytes[7] = 0;
   EXPECT_EQ(kernel.map_count(paddr), 1u);  // the direct map
   auto found = pool.frame_at(paddr);
   ASSERT_TRUE(found);
@@ -256,11 +266,160 @@ TEST(Pool, APoolAlreadyCarvedFromHoldsWhatFits) {
   ASSERT_TRUE(ok(f.kernel.retype(kPoolSlot, uapi::ObjectType::Frame, 0, 1, kCNode, 100)));
   ASSERT_TRUE(ok(f.pool.init(f.kernel, f.config)));
   EXPECT_EQ(f.pool.chunk_count(), 31u);
-  EXPECT_EQ(f.pool.pool_paddr(), kPoolPaddr + kChunk);
+  EXPECT_EQ(f.pool.chunk_paddr(0), kPoolPaddr + kChunk);
   auto frame = f.pool.alloc_frame();
   ASSERT_TRUE(frame);
-  // The direct map starts at the first chunk.
-  EXPECT_EQ(f.pool.frame_bytes(*frame), f.kernel.memory() + (*f.kernel.frame_paddr(frame->handle) - f.pool.pool_paddr()));
+  // The direct map starts at the first chunk: its bytes are the frame's.
+  const uint64_t paddr = *f.kernel.frame_paddr(frame->handle);
+  f.pool.frame_bytes(*frame)[9] = 0x42;
+  EXPECT_EQ(f.kernel.bytes(paddr)[9], 0x42);
+  EXPECT_EQ(*f.pool.frame_at(paddr), *frame);
+}
+
+
+// ---- Several pools ----------------------------------------------------------------
+
+// Pools as procmgr hands them over, largest first but anywhere in memory:
+// out of address order, with gaps, one too small for a chunk, one partly
+// used (the kernel carved the root task's objects from it).
+constexpr uint64_t kPoolA = 0x9000'0000, kPoolB = 0x8800'0000, kPoolC = 0xa000'0000, kPoolD = 0xb000'0000,
+                   kPoolE = 0xc000'0000;
+
+class PoolsTest : public ::testing::Test, public PoolFixture {
+ protected:
+  PoolsTest()
+      : PoolFixture(12, {{8, 21, kPoolB},                         // 16 chunks, the lowest address
+                         {9, 20, kPoolA},                         // 8
+                         {10, 20, kPoolE},                        // 8, one lost to a frame below
+                         {11, 18, kPoolC},                        // 2
+                         {12, MemoryPool::kChunkBits, kPoolD}}) {}  // none: not larger than a chunk
+  void SetUp() override {
+    ASSERT_TRUE(ok(kernel.retype(10, uapi::ObjectType::Frame, 0, 1, kCNode, 200)));
+    ASSERT_TRUE(ok(pool.init(kernel, config)));
+  }
+  static constexpr uint64_t kChunks = 16 + 8 + 7 + 2;
+
+  // Which pool a physical address is in, by its base; 0 if none.
+  static uint64_t pool_of(uint64_t paddr) {
+    for (auto [base, bits] : {std::pair{kPoolA, 20}, {kPoolB, 21}, {kPoolC, 18}, {kPoolE, 20}}) {
+      if (paddr >= base && paddr < base + (uint64_t{1} << bits)) return base;
+    }
+    return 0;
+  }
+};
+
+TEST_F(PoolsTest, CarvesEveryPoolInTurnAndSumsThem) {
+  EXPECT_EQ(pool.chunk_count(), kChunks);
+  EXPECT_EQ(pool.total_bytes(), kChunks * kChunk);
+  EXPECT_EQ(pool.free_bytes(), (kChunks - 1) * kChunk);
+  EXPECT_EQ(pool.pool_count(), 4u) << "the pool no larger than a chunk gives none";
+  // Chunks are numbered in the order the pools were given.
+  EXPECT_EQ(pool.chunk_paddr(0), kPoolB);
+  EXPECT_EQ(pool.chunk_paddr(15), kPoolB + 15 * kChunk);
+  EXPECT_EQ(pool.chunk_paddr(16), kPoolA);
+  EXPECT_EQ(pool.chunk_paddr(24), kPoolE + kChunk) << "past the frame carved before";
+  EXPECT_EQ(pool.chunk_paddr(31), kPoolC);
+  EXPECT_EQ(pool.chunk_paddr(32), kPoolC + kChunk);
+  // Learning a pool's address left no frame behind but chunk 0's.
+  EXPECT_EQ(kernel.slot_type(FakeInvocations::kSelfCNodeId, pool.object_slot(16)), uapi::ObjectType::Null);
+  EXPECT_EQ(kernel.slot_type(FakeInvocations::kSelfCNodeId, pool.object_slot(0)), uapi::ObjectType::Frame);
+  EXPECT_TRUE(pool.check_invariants());
+}
+
+TEST_F(PoolsTest, FramesOfEveryPoolAreFoundByAddressAndExhaustionSpansThePools) {
+  std::vector<FrameRef> frames;
+  std::set<uint64_t> paddrs;
+  std::map<uint64_t, uint64_t> per_pool;
+  for (;;) {
+    auto f = pool.alloc_frame();
+    if (!f) {
+      EXPECT_EQ(f.error(), Error::NotEnoughMemory);
+      break;
+    }
+    const uint64_t paddr = *kernel.frame_paddr(f->handle);
+    ASSERT_TRUE(paddrs.insert(paddr).second) << std::hex << paddr;
+    ++per_pool[pool_of(paddr)];
+    auto found = pool.frame_at(paddr);
+    ASSERT_TRUE(found) << std::hex << paddr;
+    EXPECT_EQ(*found, *f);
+    // The direct-map pointer is the frame's memory.
+    uint8_t* bytes = pool.frame_bytes(*f);
+    ASSERT_EQ(bytes[0], 0);
+    bytes[0] = uint8_t(frames.size());
+    EXPECT_EQ(kernel.bytes(paddr)[0], uint8_t(frames.size()));
+    frames.push_back(*f);
+  }
+  EXPECT_EQ(frames.size(), (kChunks - 1) * MemoryPool::kFramesPerChunk);
+  EXPECT_EQ(per_pool[kPoolB], 15 * MemoryPool::kFramesPerChunk);  // less the misc chunk
+  EXPECT_EQ(per_pool[kPoolA], 8 * MemoryPool::kFramesPerChunk);
+  EXPECT_EQ(per_pool[kPoolE], 7 * MemoryPool::kFramesPerChunk);
+  EXPECT_EQ(per_pool[kPoolC], 2 * MemoryPool::kFramesPerChunk);
+  EXPECT_EQ(per_pool[0], 0u);
+  EXPECT_EQ(pool.free_bytes(), 0u);
+  EXPECT_TRUE(fails_with(pool.alloc_space(), Error::NotEnoughMemory));
+  EXPECT_TRUE(pool.check_invariants());
+
+  for (FrameRef f : frames) pool.free_frame(f);
+  EXPECT_EQ(pool.free_bytes(), (kChunks - 1) * kChunk);
+  EXPECT_EQ(pool.bad_frees(), 0u);
+  // Every chunk, in every pool, can be turned back into a space.
+  for (uint64_t i = 1; i < kChunks; ++i) ASSERT_TRUE(pool.alloc_space()) << i;
+  EXPECT_TRUE(fails_with(pool.alloc_space(), Error::NotEnoughMemory));
+  EXPECT_TRUE(pool.check_invariants());
+  EXPECT_TRUE(kernel.problems().empty());
+}
+
+TEST_F(PoolsTest, AddressesOutsideThePoolsAreNotFrames) {
+  std::vector<FrameRef> frames;
+  while (auto f = pool.alloc_frame()) frames.push_back(*f);
+  for (uint64_t paddr : {kPoolB - kPageSize, kPoolB + (uint64_t{1} << 21), kPoolA - kPageSize,
+                         kPoolA + (uint64_t{1} << 20), kPoolE, kPoolE + kChunk - kPageSize, kPoolC + 2 * kChunk,
+                         kPoolD, kPoolE + (uint64_t{1} << 20), uint64_t{0}, ~uint64_t{0} - kPageSize + 1}) {
+    EXPECT_TRUE(fails_with(pool.frame_at(paddr), Error::FailedLookup)) << std::hex << paddr;
+  }
+  // Each pool's first and last frame are.
+  for (uint64_t paddr : {kPoolB + kChunk, kPoolA, kPoolE + kChunk, kPoolC, kPoolC + 2 * kChunk - kPageSize,
+                         kPoolA + (uint64_t{1} << 20) - kPageSize}) {
+    EXPECT_TRUE(pool.frame_at(paddr)) << std::hex << paddr;
+  }
+}
+
+TEST_F(PoolsTest, LookupFindsFramesOfALaterPool) {
+  PoolKernelOps ops{kernel, pool, kCNode};
+  const VSpaceRef vspace{pool.space_vspace(*pool.alloc_space())};
+  std::vector<FrameRef> frames;
+  while (auto f = pool.alloc_frame()) frames.push_back(*f);
+  const FrameRef last = frames.back();  // from the last pool carved
+  EXPECT_EQ(pool_of(*kernel.frame_paddr(last.handle)), kPoolC);
+  ASSERT_TRUE(ok(ops.map(vspace, VirtAddr(0x10000), {&last, 1}, kRW)));
+  auto info = ops.lookup(vspace, VirtAddr(0x10000));
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->frame, last);
+  EXPECT_EQ(info->map_count, 1u);
+}
+
+TEST(Pools, SlotsRunningOutStopTheCarvingInALaterPool) {
+  PoolFixture f(10, {{8, 21, kPoolB}, {9, 22, kPoolA}});
+  ASSERT_TRUE(ok(f.pool.init(f.kernel, f.config)));
+  EXPECT_EQ(f.pool.chunk_count(), 22u);
+  EXPECT_EQ(f.pool.pool_count(), 2u);
+  EXPECT_EQ(f.pool.chunk_paddr(21), kPoolA + 5 * kChunk);
+  EXPECT_TRUE(f.pool.check_invariants());
+}
+
+TEST(Pools, AFullPoolIsSkippedAndNoPoolIsRefused) {
+  PoolFixture f(12, {{8, 18, kPoolC}, {9, 20, kPoolA}});
+  ASSERT_TRUE(ok(f.kernel.retype(8, uapi::ObjectType::Untyped, 17, 2, kCNode, 100)));
+  ASSERT_TRUE(ok(f.pool.init(f.kernel, f.config)));
+  EXPECT_EQ(f.pool.chunk_count(), 8u);
+  EXPECT_EQ(f.pool.chunk_paddr(0), kPoolA);
+
+  PoolFixture none(12, {{8, 20, kPoolA}});
+  none.config.pool_count = 0;
+  EXPECT_TRUE(fails_with(none.pool.init(none.kernel, none.config), Error::InvalidArgument));
+  PoolFixture too_many(12, {{8, 20, kPoolA}});
+  too_many.config.pool_count = MemoryPool::kMaxPools + 1;
+  EXPECT_TRUE(fails_with(too_many.pool.init(too_many.kernel, too_many.config), Error::InvalidArgument));
 }
 
 // ---- PoolKernelOps ---------------------------------------------------------------

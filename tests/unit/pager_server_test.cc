@@ -49,14 +49,14 @@ uint64_t word(Errno e) { return msg::result_word(-int64_t(e)); }
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const PoolConfig config{.pool = kPoolSlot,
-                            .pool_bits = kPoolBits,
+    const PoolConfig config{.first_pool = kPoolSlot,
+                            .pool_count = 1,
                             .cnode = kCNode,
                             .vspace = kVSpace,
                             .first_slot = kFirstSlot,
                             .slot_limit = uint64_t{1} << 13,
                             .direct_map_va = 0x10'0000'0000,
-                            .direct_map = kernel.memory()};
+                            .direct_map = kernel.direct_map()};
     ASSERT_TRUE(pool->init(kernel, config));
     server = std::make_unique<Server>(
         kernel, *pool, sink,

@@ -4,12 +4,12 @@
 // calls, start-up, the receive loop, and the helper thread that reports
 // fatal faults to procmgr.
 //
-// Start-up (servers/common/boot_caps.h): a0 = log2 of the pool's size. The
-// CNode's radix is found by probing (a CNodeCopy of a slot onto itself
-// changes nothing and fails with RangeError only beyond the CNode), so the
-// pager does not depend on a1. The exchange frames are mapped at
-// kPagerExchangeVa, the pool is carved (MemoryPool), a notification made
-// for the helper, which is then started.
+// Start-up (servers/common/boot_caps.h): a0 = the number of pool Untypeds,
+// in kPagerPoolFirst on. The CNode's radix is found by probing (a CNodeCopy
+// of a slot onto itself changes nothing and fails with RangeError only
+// beyond the CNode), so the pager does not depend on a1. The exchange frames
+// are mapped at kPagerExchangeVa, the pools are carved (MemoryPool), a
+// notification made for the helper, which is then started.
 //
 // Threads. The main thread serves the endpoint and never calls procmgr:
 // procmgr may be blocked in a Call to the pager at that moment. A fault it
@@ -191,7 +191,7 @@ pager::Request receive_request(const os::SyscallResult& r) {
 
 }  // namespace
 
-int main(uint64_t pool_size_bits) {
+int main(uint64_t pool_count) {
   os::set_ipc_buffer(reinterpret_cast<uapi::IpcBuffer*>(boot_caps::kIpcBufferVa));
 
   const uint64_t radix = probe_radix();
@@ -205,18 +205,20 @@ int main(uint64_t pool_size_bits) {
   }
 
   auto* pool = new (g_pool_storage) pager::MemoryPool();
+  static_assert(boot_caps::kPagerPoolFirst == boot_caps::kPagerExchangeFirst + pager::protocol::kExchangePages);
+  static_assert(boot_caps::kPagerMaxPools == pager::MemoryPool::kMaxPools);
   const pager::PoolConfig config{
-      .pool = boot_caps::kPool,
-      .pool_bits = pool_size_bits,
+      .first_pool = boot_caps::kPagerPoolFirst,
+      .pool_count = pool_count,
       .cnode = boot_caps::kSelfCNode,
       .vspace = boot_caps::kSelfVSpace,
-      .first_slot = boot_caps::kPagerExchangeFirst + pager::protocol::kExchangePages,
+      .first_slot = boot_caps::kPagerFirstFree,
       .slot_limit = uint64_t{1} << radix,
       .direct_map_va = boot_caps::kServerHeapVa,
       .direct_map = reinterpret_cast<uint8_t*>(boot_caps::kServerHeapVa),
   };
   if (const kern::Status s = pool->init(g_kernel, config); !s) {
-    os::print("pager: cannot carve the pool (2^{} bytes, CNode radix {}): {}\n", pool_size_bits, radix,
+    os::print("pager: cannot carve the pool ({} Untypeds, CNode radix {}): {}\n", pool_count, radix,
               kern::error_name(s.error()));
   }
 

@@ -7,10 +7,12 @@
 // servers/procmgr/protocol.h (processes.cc). With bootargs "procmgr.exit" it
 // powers off once the servers are up (a system test of the boot alone).
 //
-// Every object comes from the largest RAM Untyped (resources.cc), carved in
-// procmgr's own CNode and then copied, minted or moved into a server's or a
+// Every object comes from procmgr's own RAM Untyped (resources.cc) or, for
+// those that grow with memory, from the RAM Untypeds it then gives the
+// pager (servers.cc), carved in procmgr's own CNode and then copied, minted or moved into a server's or a
 // process's CNode: the kernel looks up a cptr only in the caller's CSpace.
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "lib/bootargs.h"
@@ -37,6 +39,23 @@ const char* bootarg_string(const char* bootargs, const char* name, char* out, si
   return out;
 }
 
+// procmgr's own memory holds its 2 MiB CSpace, the exchange area (1 MiB),
+// the servers' images, stacks and threads, its heap and each process's
+// 2 KiB chunk and Reply object: about 5 MiB at boot, whatever the memory
+// size (what grows with memory is carved elsewhere, servers.cc), and what is
+// left is room for processes. 8 MiB Untypeds exist at every size the tests use.
+constexpr unsigned kOwnBits = 23;
+
+std::optional<os::UntypedChoice> own_untyped(const uapi::BootInfo& info) {
+  std::optional<os::UntypedChoice> best;
+  for (uint64_t i = 0; i < info.untyped.count; ++i) {
+    const uapi::UntypedDesc& u = info.untyped_list[i];
+    if (u.device || u.size_bits < kOwnBits) continue;
+    if (!best || u.size_bits < best->size_bits) best = os::UntypedChoice{info.untyped.first + i, u.size_bits};
+  }
+  return best ? best : os::largest_ram_untyped(info);
+}
+
 }  // namespace
 
 int main(uint64_t boot_info_address) {
@@ -55,18 +74,15 @@ int main(uint64_t boot_info_address) {
     return 1;
   };
 
-  // The pager gets the largest RAM Untyped (servers.cc), the bulk of memory
-  // (it already holds procmgr's own objects, which the pager's carving steps
-  // over); procmgr carves its objects, vfs's pool and the servers from the
-  // second largest.
-  const auto largest = os::largest_ram_untyped(info);
-  const auto second = largest ? os::largest_ram_untyped(info, largest->slot) : largest;
-  const auto best = second ? second : largest;
-  if (!best) {
+  // procmgr keeps one RAM Untyped for its own objects (servers.cc gives
+  // the pager all the others): the smallest of at least kOwnBits, or the
+  // largest if none is that big.
+  const auto own = own_untyped(info);
+  if (!own) {
     os::print("procmgr: no RAM Untyped\n");
     return fail();
   }
-  if (const auto grown = procmgr::grow_cspace(info, best->slot); !grown) {
+  if (const auto grown = procmgr::grow_cspace(info, own->slot); !grown) {
     os::print("procmgr: growing the CSpace failed: {}\n", kern::error_name(grown.error()));
     return fail();
   }

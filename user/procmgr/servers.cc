@@ -63,6 +63,105 @@ uint64_t ceil_log2(uint64_t n) {
 // image, stack and IPC buffers: a table per 2 MiB plus a margin.
 uint64_t table_pool_bits(uint64_t bytes) { return ceil_log2(((bytes >> 21) + 12) * kPage); }
 
+// The pager carves its pools into chunks of 2^17 bytes (pager::MemoryPool::
+// kChunkBits): an Untyped with less room than that is of no use to it.
+constexpr uint64_t kPagerChunkBits = 17;
+constexpr uint64_t kPagerChunk = uint64_t{1} << kPagerChunkBits;
+// Slots the pager's CNode needs per chunk: its Untyped and 32 objects.
+constexpr uint64_t kPagerSlotsPerChunk = 33;
+constexpr uint64_t kMaxCNodeRadix = 20;  // docs/kernel.md §1
+
+// Every RAM Untyped but procmgr's own, while they are still in procmgr's
+// CNode. The objects whose size grows with memory (the pager's CNode and
+// table pool, vfs's pool) are carved from them best fit, each from the
+// smallest one it fits whole, at its start (no alignment lost); what is left
+// of every block with room for a pager chunk then goes to the pager. The
+// largest block is not fresh (the kernel carved procmgr's boot objects from
+// it, and its watermark is not reported), so nothing is carved from it here.
+class RamBlocks {
+ public:
+  void init(const uapi::BootInfo& info, uint64_t own) {
+    m_count = 0;
+    const auto largest = os::largest_ram_untyped(info);
+    for (uint64_t i = 0; i < info.untyped.count; ++i) {
+      const uapi::UntypedDesc& u = info.untyped_list[i];
+      const uint64_t slot = info.untyped.first + i;
+      if (u.device || slot == own) continue;
+      m_blocks[m_count++] = Block{slot, u.size_bits, 0, !(largest && largest->slot == slot), false};
+    }
+    // Largest first: the pager numbers its chunks in this order.
+    for (uint64_t i = 1; i < m_count; ++i) {
+      for (uint64_t j = i; j > 0 && m_blocks[j - 1].bits < m_blocks[j].bits; --j) {
+        const Block t = m_blocks[j];
+        m_blocks[j] = m_blocks[j - 1];
+        m_blocks[j - 1] = t;
+      }
+    }
+  }
+
+  // One object of 2^bytes_bits bytes (`size_bits` as retype takes it) from
+  // the smallest fresh block it fits, or from procmgr's own Untyped when
+  // none does. 0 on failure (printed).
+  uint64_t carve(ObjectType type, uint64_t size_bits, uint64_t bytes_bits, const char* what) {
+    const uint64_t size = uint64_t{1} << bytes_bits;
+    Block* best = nullptr;
+    for (uint64_t i = 0; i < m_count; ++i) {
+      Block& b = m_blocks[i];
+      const uint64_t start = kern::align_up(b.used, size);
+      // An Untyped cannot be carved from one of its own size (kernel.md §7.1).
+      const bool fits = b.fresh && !b.given && start + size <= (uint64_t{1} << b.bits) &&
+                        (type != ObjectType::Untyped || bytes_bits < b.bits);
+      if (fits && (best == nullptr || b.bits < best->bits)) best = &b;
+    }
+    if (best == nullptr) return make(type, size_bits, 1, what);
+    const uint64_t slot = slots().take();
+    if (slot == 0) {
+      os::print("procmgr: {}: out of slots\n", what);
+      return 0;
+    }
+    if (const os::Status made = os::retype(best->slot, type, size_bits, 1, kRoot, slot); !made) {
+      os::print("procmgr: {}: retype failed: {}\n", what, error_text(made.error()));
+      slots().give(slot);
+      return 0;
+    }
+    best->used = kern::align_up(best->used, size) + size;
+    return slot;
+  }
+
+  // Whether block i has room for a pager chunk (an Untyped cannot be carved
+  // into one of its own size).
+  bool has_chunk(uint64_t i) const {
+    const Block& b = m_blocks[i];
+    return !b.given && b.bits > kPagerChunkBits &&
+           kern::align_up(b.used, kPagerChunk) + kPagerChunk <= (uint64_t{1} << b.bits);
+  }
+  // Block i moved out of procmgr's CNode.
+  void given(uint64_t i) { m_blocks[i].given = true; }
+  // The chunks the pager will get at most (the largest block counted whole).
+  uint64_t pager_chunks() const {
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < m_count; ++i) {
+      if (has_chunk(i)) n += ((uint64_t{1} << m_blocks[i].bits) - kern::align_up(m_blocks[i].used, kPagerChunk)) >> kPagerChunkBits;
+    }
+    return n;
+  }
+  uint64_t count() const { return m_count; }
+  uint64_t slot(uint64_t i) const { return m_blocks[i].slot; }
+
+ private:
+  struct Block {
+    uint64_t slot;
+    uint64_t bits;
+    uint64_t used;  // bytes carved here from its start
+    bool fresh;     // nothing was carved from it before procmgr
+    bool given;     // moved to the pager
+  };
+  Block m_blocks[uapi::kMaxBootUntyped] = {};
+  uint64_t m_count = 0;
+};
+
+RamBlocks g_blocks;
+
 uint64_t perm_of(const LoadRegion& region) {
   if (region.write_execute) return kRWX;
   switch (region.kind) {
@@ -119,9 +218,9 @@ bool build(Server& s, const kern::cpio::Archive& archive, uint64_t procmgr_ep, u
     os::print("procmgr: {}: {} is not in the boot archive\n", s.name, s.path);
     return false;
   }
-  s.cnode = make(ObjectType::CNode, s.cnode_radix, 1, "server cnode");
+  s.cnode = g_blocks.carve(ObjectType::CNode, s.cnode_radix, s.cnode_radix + 5, "server cnode");
   s.vspace = s.cnode ? make(ObjectType::VSpace, 0, 1, "server vspace") : 0;
-  const uint64_t pool = s.vspace ? make(ObjectType::Untyped, table_bits, 1, "server table pool") : 0;
+  const uint64_t pool = s.vspace ? g_blocks.carve(ObjectType::Untyped, table_bits, table_bits, "server table pool") : 0;
   if (pool == 0 || !check(os::vspace_set_table_pool(s.vspace, pool), s.name, "set table pool")) return false;
   s.tcb = make(ObjectType::Tcb, 0, 2, "server threads");
   s.helper = s.tcb + 1;
@@ -268,36 +367,49 @@ bool start_servers(const uapi::BootInfo& info, const kern::cpio::Archive& archiv
   vfs.fault_badge = msg::kServerBit | 0x11;
   vfs.helper_badge = msg::kConsoleBadge;
 
-  // The pager's pool: the largest RAM Untyped procmgr does not carve from,
-  // moved whole into the pager's CNode (Untyped caps cannot be copied). Its
-  // CNode has a slot per page of the pool.
-  const auto choice = os::largest_ram_untyped(info, untyped());
-  if (!choice) {
-    os::print("procmgr: pager: no RAM Untyped left for its pool\n");
-    return false;
+  // Memory (docs/boot.md, "How memory is split"): vfs's pool first, an
+  // Untyped of 1/64 of RAM (rounded up to a power of two), at most 16 MiB;
+  // then the pager's CNode, with a slot per page of the rest and more, and
+  // its table pool, for a direct map of all of it; then every block with
+  // room for a chunk, moved whole into the pager's CNode (Untyped caps
+  // cannot be copied), largest first, a0 = how many.
+  g_blocks.init(info, untyped());
+  uint64_t ram = 0;
+  for (uint64_t i = 0; i < info.untyped.count; ++i) {
+    if (!info.untyped_list[i].device) ram += uint64_t{1} << info.untyped_list[i].size_bits;
   }
-  const uint64_t pool_bits = choice->size_bits;
-  pager.cnode_radix = pool_bits - 12 + 1 < 20 ? pool_bits - 12 + 1 : 20;
+  const uint64_t vfs_bits = ceil_log2(ram) - 6 < 24 ? ceil_log2(ram) - 6 : 24;
+  const uint64_t vfs_pool = g_blocks.carve(ObjectType::Untyped, vfs_bits, vfs_bits, "vfs pool");
+  if (vfs_pool == 0) return false;
+
+  const uint64_t chunks = g_blocks.pager_chunks();
+  const uint64_t radix = ceil_log2(boot_caps::kPagerFirstFree + kPagerSlotsPerChunk * chunks + 32);
+  pager.cnode_radix = radix < kMaxCNodeRadix ? radix : kMaxCNodeRadix;
   if (pager.cnode_radix < boot_caps::kCNodeRadix) pager.cnode_radix = boot_caps::kCNodeRadix;
 
   os::print("procmgr: starting pager\n");
   uint64_t entry = 0;
-  if (!build(pager, archive, endpoint, table_pool_bits(uint64_t{1} << pool_bits), entry) ||
-      !check(os::cnode_move(pager.cnode, boot_caps::kPool, kRoot, choice->slot), pager.name, "give memory pool") ||
-      !give_pager_exchange(pager, out) || !start(pager, entry, pool_bits, pager.cnode_radix) || !ping(pager)) {
+  if (!build(pager, archive, endpoint, table_pool_bits(chunks * kPagerChunk), entry)) return false;
+  uint64_t pools = 0;
+  for (uint64_t i = 0; i < g_blocks.count() && pools < boot_caps::kPagerMaxPools; ++i) {
+    if (!g_blocks.has_chunk(i)) continue;
+    if (!check(os::cnode_move(pager.cnode, boot_caps::kPagerPoolFirst + pools, kRoot, g_blocks.slot(i)), pager.name,
+               "give memory pool")) {
+      return false;
+    }
+    g_blocks.given(i);
+    ++pools;
+  }
+  if (pools == 0) {
+    os::print("procmgr: pager: no RAM Untyped left for its pool\n");
+    return false;
+  }
+  if (!give_pager_exchange(pager, out) || !start(pager, entry, pools, pager.cnode_radix) || !ping(pager)) {
     return false;
   }
 
-  // vfs's memory for files: an eighth of procmgr's Untyped, at most 16 MiB.
-  uint64_t untyped_bits = 0;
-  for (uint64_t i = 0; i < info.untyped.count; ++i) {
-    if (info.untyped.first + i == untyped()) untyped_bits = info.untyped_list[i].size_bits;
-  }
-  const uint64_t vfs_bits = untyped_bits - 3 < 24 ? untyped_bits - 3 : 24;
   os::print("procmgr: starting vfs\n");
-  const uint64_t vfs_pool = make(ObjectType::Untyped, vfs_bits, 1, "vfs pool");
-  if (vfs_pool == 0 ||
-      !build(vfs, archive, endpoint, table_pool_bits((uint64_t{1} << vfs_bits) + info.archive_size), entry) ||
+  if (!build(vfs, archive, endpoint, table_pool_bits((uint64_t{1} << vfs_bits) + info.archive_size), entry) ||
       !check(os::cnode_move(vfs.cnode, boot_caps::kPool, kRoot, vfs_pool), vfs.name, "give memory pool") ||
       !give_vfs_caps(vfs, info) || !start(vfs, entry, vfs_bits, info.archive_size) || !ping(vfs)) {
     return false;
