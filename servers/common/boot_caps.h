@@ -14,6 +14,9 @@ namespace boot_caps {
 // server says otherwise; the pager's grows with its pool, see below); slots
 // from kFirstFree on are empty, for the server's own use.
 inline constexpr uint64_t kCNodeRadix = 8;
+// vfs's: room for a Reply object per request that may wait (1024) and its
+// page batches (user/vfs/kernel_objects.h).
+inline constexpr uint64_t kVfsCNodeRadix = 12;
 inline constexpr uint64_t kFirstFree = 16;
 
 // Every server: the endpoint it receives its requests on (Read only: procmgr

@@ -365,6 +365,7 @@ bool start_servers(const uapi::BootInfo& info, const kern::cpio::Archive& archiv
   pager.helper_badge = msg::kPagerBadge;
   Server& vfs = out.vfs;
   vfs.fault_badge = msg::kServerBit | 0x11;
+  vfs.cnode_radix = boot_caps::kVfsCNodeRadix;
   vfs.helper_badge = msg::kConsoleBadge;
 
   // Memory (docs/boot.md, "How memory is split"): vfs's pool first, an

@@ -41,7 +41,11 @@ kern::Status PoolMapper::map_fresh(uint64_t va, size_t count) {
 }
 
 bool ObjectReplies::create() {
-  if (!os::retype(boot_caps::kPool, ObjectType::Reply, 0, kReplyCount, kSelf, kReplyFirst)) return false;
+  constexpr uint64_t kMaxRetype = 256;  // objects per UntypedRetype
+  for (uint64_t done = 0; done < kReplyCount; done += kMaxRetype) {
+    const uint64_t n = kReplyCount - done < kMaxRetype ? kReplyCount - done : kMaxRetype;
+    if (!os::retype(boot_caps::kPool, ObjectType::Reply, 0, n, kSelf, kReplyFirst + done)) return false;
+  }
   for (uint64_t i = 0; i < kReplyCount; ++i) m_free[m_free_count++] = kReplyFirst + kReplyCount - 1 - i;
   return true;
 }

@@ -26,12 +26,14 @@
 namespace vfs {
 
 inline constexpr uint64_t kReplyFirst = boot_caps::kFirstFree;
-inline constexpr uint64_t kReplyCount = 64;
+// Requests that may wait at once (blocked pipe or console readers and
+// writers); one more gets -ENOMEM.
+inline constexpr uint64_t kReplyCount = 1024;
 inline constexpr uint64_t kBatchUntyped = kReplyFirst + kReplyCount;
-inline constexpr uint64_t kScratchFirst = 128;
+inline constexpr uint64_t kScratchFirst = 2048;
 inline constexpr uint64_t kScratchCount = 128;
 static_assert(kBatchUntyped < kScratchFirst);
-static_assert(kScratchFirst + kScratchCount <= uint64_t{1} << boot_caps::kCNodeRadix);
+static_assert(kScratchFirst + kScratchCount <= uint64_t{1} << boot_caps::kVfsCNodeRadix);
 
 class PoolMapper final : public FrameMapper {
  public:
