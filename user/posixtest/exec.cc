@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <ukos.h>
 #include <unistd.h>
 
 #include "posixtest.h"
@@ -309,5 +310,86 @@ PTEST(exec, bad_pointers) {
   char* helper[] = {s("posixtest"), s("--child-exec"), s("exit"), s("42"), nullptr};
   pid_t child;
   CHECK_OK(child = spawn_helper(helper, environ));
+  CHECK_EXITS(child, pt::kHelperOk);
+}
+
+PTEST(exec, hundred_execs_leak_nothing) {
+  char* argv[] = {s("posixtest"), s("--child-exec"), s("exit"), s("42"), nullptr};
+  // One round first, so everything the first exec sets up is in place.
+  pid_t child;
+  CHECK_OK(child = spawn_helper(argv, environ));
+  CHECK_EXITS(child, pt::kHelperOk);
+  unsigned long before = 0, after = 0;
+  CHECK_OK(ukos_meminfo(&before, nullptr));
+  for (int i = 0; i < 100; ++i) {
+    CHECK_OK(child = spawn_helper(argv, environ));
+    CHECK_EXITS(child, pt::kHelperOk);
+  }
+  // And failed execs.
+  for (int i = 0; i < 100; ++i) {
+    CHECK_OK(child = pt::spawn([] {
+      char* none[] = {s("x"), nullptr};
+      CHECK_ERR(execve("/bin/no-such-program", none, environ), ENOENT);
+      CHECK_ERR(execve("/bin", none, environ), EACCES);
+    }));
+    CHECK_EXITS(child, 0);
+  }
+  CHECK_OK(ukos_meminfo(&after, nullptr));
+  pt::Line() << "  exec: free bytes before 100 execs " << before << ", after " << after;
+  CHECK_EQ(after, before);
+}
+
+PTEST(exec, relative_path_and_path_search) {
+  char* argv[] = {s("posixtest"), s("--child-exec"), s("exit"), s("42"), nullptr};
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK_OK(chdir("/bin"));
+    execve("posixtest", argv, environ);  // relative to the cwd
+    _exit(pt::kExecFailed);
+  }));
+  CHECK_EXITS(child, pt::kHelperOk);
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK_OK(chdir("/"));
+    execve("./bin/../bin/posixtest", argv, environ);
+    _exit(pt::kExecFailed);
+  }));
+  CHECK_EXITS(child, pt::kHelperOk);
+  // execvp searches PATH for a name without a slash.
+  CHECK_OK(child = pt::spawn([&] {
+    char* env[] = {s("PATH=/nowhere:/bin"), nullptr};
+    environ = env;
+    execvp("posixtest", argv);
+    _exit(pt::kExecFailed);
+  }));
+  CHECK_EXITS(child, pt::kHelperOk);
+}
+
+PTEST(exec, program_copied_into_a_file_runs) {
+  // A program need not come from the boot archive: a copy in the writable
+  // file system runs as well.
+  const pt::Path copy("copy");
+  int in, out;
+  CHECK_OK(in = open(pt::self_path(), O_RDONLY));
+  CHECK_OK(out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0755));
+  char buf[1000];
+  long total = 0;
+  for (;;) {
+    const ssize_t n = read(in, buf, sizeof buf);
+    CHECK(n >= 0);
+    if (n == 0) break;
+    CHECK(pt::write_all(out, buf, static_cast<size_t>(n)));
+    total += n;
+  }
+  CHECK_OK(close(in));
+  CHECK_OK(close(out));
+  struct stat st;
+  CHECK_OK(stat(pt::self_path(), &st));
+  CHECK_EQ(total, st.st_size);
+  char* argv[] = {s("copy"), s("--child-exec"), s("exit"), s("42"), nullptr};
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    execve(copy, argv, environ);
+    _exit(pt::kExecFailed);
+  }));
   CHECK_EXITS(child, pt::kHelperOk);
 }

@@ -187,7 +187,7 @@ bool reaped_with(const char* file, int line, pid_t pid, bool by_signal, int valu
   int status = 0;
   errno = 0;
   const pid_t got = waitpid(pid, &status, 0);
-  if (got != pid) {
+  if (got <= 0 || (pid > 0 && got != pid)) {
     const int e = errno;
     Failure(file, line) << "waitpid(" << pid << ") returned " << got << ", errno " << errno_name(e);
     return false;
@@ -196,7 +196,7 @@ bool reaped_with(const char* file, int line, pid_t pid, bool by_signal, int valu
                             : WIFEXITED(status) && WEXITSTATUS(status) == value;
   if (!ok) {
     Failure f(file, line);
-    f << "child " << pid << " ";
+    f << "child " << got << " ";
     describe_status(f, status);
     f << "; expected ";
     if (by_signal) f << "killed by " << signal_name(value);

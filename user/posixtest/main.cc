@@ -3,6 +3,7 @@
 //
 //   posixtest                    every test
 //   posixtest GROUP[.NAME] ...   the named groups or tests
+//   posixtest -GROUP[.NAME] ...  all but those (both kinds may be mixed)
 //   posixtest --list             the names, one a line
 //   posixtest --child-exec ...   the helper the exec tests start (helper.cc)
 //
@@ -78,23 +79,30 @@ bool matches(const Test& t, const char* filter) {
   return *f == '.' && same_string(t.name, f + 1);
 }
 
+// Filters name groups or tests to run; "-NAME" ones name what not to run.
 bool selected(const Test& t, int filter_count, char** filters) {
-  if (filter_count == 0) return true;
+  bool any_wanted = false, wanted = false;
   for (int i = 0; i < filter_count; ++i) {
-    if (matches(t, filters[i])) return true;
+    if (filters[i][0] == '-') {
+      if (matches(t, filters[i] + 1)) return false;
+    } else {
+      any_wanted = true;
+      wanted = wanted || matches(t, filters[i]);
+    }
   }
-  return false;
+  return wanted || !any_wanted;
 }
 
-// Removes everything below `path` and then `path`. Entries are removed one
-// at a time and the directory reopened, since removing shifts readdir's
-// positions. Best effort: what cannot be removed stays.
-void remove_tree(const char* path, int depth = 0) {
-  if (depth > 8) return;
-  for (int round = 0; round < 1000; ++round) {
+// Removes everything below `path` and then `path`; false if something
+// stays. Entries are removed one at a time and the directory reopened,
+// since removing shifts readdir's positions. Best effort: it gives up at the
+// first entry it cannot remove.
+bool remove_tree(const char* path, int depth = 0) {
+  if (depth > 64) return false;
+  for (;;) {
     DIR* dir = opendir(path);
     if (dir == nullptr) break;
-    char child[256] = {};
+    char child[512] = {};
     bool found = false;
     while (struct dirent* e = readdir(dir)) {
       if (same_string(e->d_name, ".") || same_string(e->d_name, "..")) continue;
@@ -107,13 +115,11 @@ void remove_tree(const char* path, int depth = 0) {
     (void)closedir(dir);
     if (!found) break;
     struct stat st;
-    if (stat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
-      remove_tree(child, depth + 1);
-    } else if (unlink(child) != 0) {
-      break;
-    }
+    const bool removed = stat(child, &st) == 0 && S_ISDIR(st.st_mode) ? remove_tree(child, depth + 1)
+                                                                       : unlink(child) == 0;
+    if (!removed) return false;
   }
-  (void)rmdir(path);
+  return rmdir(path) == 0;
 }
 
 // Kills and reaps every child of ours; returns how many were still there.
@@ -168,7 +174,7 @@ void run_test(Test& t, int& passed, int& failed) {
   const int fds = close_leftover_fds();
   for (int sig : kSignals) (void)signal(sig, SIG_DFL);
   (void)chdir(g_start_cwd);
-  remove_tree(g_scratch);
+  (void)remove_tree(g_scratch);
   if (!g_failed && (children > 0 || fds > 0)) {
     Text m;
     m << "left " << children << " children and " << fds << " descriptors behind";
@@ -218,7 +224,8 @@ int main(int argc, char** argv, char** envp) {
   char** filters = argv + 1;
   for (int i = 0; i < filter_count; ++i) {
     bool any = false;
-    for (Test* t = g_first; t != nullptr && !any; t = t->next) any = matches(*t, filters[i]);
+    const char* name = filters[i][0] == '-' ? filters[i] + 1 : filters[i];
+    for (Test* t = g_first; t != nullptr && !any; t = t->next) any = matches(*t, name);
     if (!any) {
       Line() << "posixtest: no test matches \"" << filters[i] << "\" (posixtest --list names them)";
       return 2;
@@ -250,7 +257,7 @@ int main(int argc, char** argv, char** envp) {
       if (group_index(t->group) == g && selected(*t, filter_count, filters)) run_test(*t, passed, failed);
     }
   }
-  remove_tree(g_scratch_root);
+  (void)remove_tree(g_scratch_root);
   Line() << "posixtest: " << passed << " passed, " << failed << " failed";
   return failed == 0 ? 0 : 1;
 }

@@ -298,3 +298,75 @@ PTEST(memory, fork_exit_wait_1000_times_frees_everything) {
              << "); " << elapsed << " ms";
   CHECK_EQ(after, before);
 }
+
+PTEST(memory, fork_fails_cleanly_when_memory_runs_out) {
+  // A child P forks children (each waits on a pipe) until fork fails: it
+  // must fail cleanly, with ENOMEM or EAGAIN (memory, or the pager's 512
+  // address spaces, run out), and once they are all gone the pool is as it
+  // was, so the failed fork left nothing behind.
+  unsigned long before = 0, after = 0;
+  CHECK_OK(ukos_meminfo(&before, nullptr));
+  Pipe gate, report;
+  CHECK_OK(pipe(&gate.r));
+  CHECK_OK(pipe(&report.r));
+  constexpr int kMost = 2000;
+  pid_t p;
+  CHECK_OK(p = pt::spawn([&] {
+    (void)close(report.r);
+    int forked = 0, e = 0;
+    for (; forked < kMost; ++forked) {
+      errno = 0;
+      const pid_t c = fork();
+      e = errno;
+      if (c < 0) break;
+      if (c == 0) {
+        (void)close(gate.w);
+        (void)pt::wait_token(gate.r);
+        _exit(0);
+      }
+    }
+    const int result[2] = {forked, e};
+    CHECK(pt::write_all(report.w, result, sizeof result));
+    (void)close(gate.w);
+    (void)close(gate.r);
+    for (int i = 0; i < forked; ++i) CHECK_EXITS(-1, 0);
+  }));
+  CHECK_OK(close(report.w));
+  int result[2] = {0, 0};
+  const long got = pt::read_full(report.r, result, sizeof result);
+  CHECK_OK(close(report.r));
+  CHECK_OK(close(gate.w));  // lets P's children go
+  CHECK_OK(close(gate.r));
+  CHECK_EXITS(p, 0);
+  CHECK_OK(ukos_meminfo(&after, nullptr));
+  pt::Line() << "  memory: fork failed after " << result[0] << " children with " << pt::errno_name(result[1])
+             << "; free bytes before " << before << ", after " << after;
+  CHECK_EQ(got, static_cast<long>(sizeof result));
+  CHECK_M(result[0] < kMost, kMost << " forks and no failure");
+  CHECK_M(result[1] == EAGAIN || result[1] == ENOMEM, "fork failed with " << pt::errno_name(result[1]));
+  CHECK(result[0] > 0);
+  CHECK_EQ(after, before);
+}
+
+PTEST(memory, touching_more_than_memory_kills_only_the_toucher) {
+  // A child grows its heap past the pool and writes every page: the pager
+  // must end it (SIGKILL, as Linux's OOM killer does) rather than hang or
+  // harm anyone else; afterwards the pool is as it was.
+  unsigned long before = 0, total = 0, after = 0;
+  CHECK_OK(ukos_meminfo(&before, &total));
+  const unsigned long want = total + 4 * 1024 * 1024;
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    auto* heap = static_cast<volatile unsigned char*>(sbrk(static_cast<intptr_t>(want)));
+    CHECK(heap != reinterpret_cast<void*>(-1));
+    for (unsigned long i = 0; i < want; i += kPage) heap[i] = 1;
+    pt::Line() << "  (child " << getpid() << ") wrote " << want << " bytes, more than the pool's " << total;
+  }));
+  CHECK_KILLED(child, SIGKILL);
+  CHECK_OK(ukos_meminfo(&after, nullptr));
+  CHECK_EQ(after, before);
+  // Everyone else still works.
+  CHECK_OK(child = fork());
+  if (child == 0) _exit(0);
+  CHECK_EXITS(child, 0);
+}

@@ -142,6 +142,27 @@ PTEST(pipes, eof_when_the_writer_is_killed) {
   CHECK_OK(close(gate.w));
 }
 
+PTEST(pipes, writer_killed_while_blocked) {
+  // A writer blocked on a full pipe is killed: what it had written stays
+  // readable, then end of file; its parked write must not complete later.
+  Pipe p;
+  CHECK_OK(pipe(&p.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(p.r);
+    (void)write_letters(p.w, 1024 * 1024, 1024);  // far more than any pipe holds
+  }));
+  CHECK_OK(close(p.w));
+  pt::pause_ms(50);  // it fills the pipe and blocks
+  CHECK_EQ(waitpid(child, nullptr, WNOHANG), 0);
+  CHECK_OK(kill(child, SIGKILL));
+  CHECK_KILLED(child, SIGKILL);
+  const long got = read_letters(p.r, 1000);
+  CHECK_M(got > 0 && got < 1024 * 1024, "read " << got << " bytes after the writer died");
+  CHECK_EQ(read(p.r, &child, 1), 0L);
+  CHECK_OK(close(p.r));
+}
+
 PTEST(pipes, sigpipe_kills_the_writer_by_default) {
   Pipe p;
   CHECK_OK(pipe(&p.r));

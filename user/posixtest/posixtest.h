@@ -204,8 +204,8 @@ bool same_string(const char* a, const char* b);
     }                                                                                              \
   } while (0)
 
-// Reap child `pid` (waitpid(pid, &status, 0)) and require an exit with
-// `code` / a death by signal `sig`.
+// Reap child `pid` (waitpid(pid, &status, 0); -1 for any child) and
+// require an exit with `code` / a death by signal `sig`.
 #define CHECK_EXITS(pid, code)                                                                     \
   do {                                                                                             \
     if (!pt::reaped_with(__FILE__, __LINE__, (pid), false, (code))) return;                        \

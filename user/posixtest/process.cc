@@ -474,3 +474,162 @@ PTEST(process, kill_zero_kills_own_group) {
   CHECK_OK(close(gate.w));
   CHECK_M(gone, "grandchildren " << g[0] << " and " << g[1] << " outlived kill(0, SIGTERM)");
 }
+
+PTEST(process, sigchld_default_action_is_ignore) {
+  // POSIX: SIGCHLD's default action is to ignore it, not to terminate.
+  Pipe gate;
+  CHECK_OK(pipe(&gate.r));
+  pid_t child;
+  CHECK_OK(child = spawn_gated(gate, 12, [] {}));
+  CHECK_OK(close(gate.r));
+  pt::pause_ms(20);
+  CHECK_OK(kill(child, SIGCHLD));
+  pt::pause_ms(20);
+  CHECK_EQ(waitpid(child, nullptr, WNOHANG), 0);
+  CHECK_OK(close(gate.w));
+  CHECK_EXITS(child, 12);
+}
+
+PTEST(process, kill_of_a_zombie_keeps_its_exit_status) {
+  pid_t child;
+  CHECK_OK(child = fork());
+  if (child == 0) _exit(33);
+  CHECK(reaches_state(child, 'Z'));
+  CHECK_OK(kill(child, 0));  // a zombie still exists
+  CHECK_OK(kill(child, SIGKILL));
+  CHECK_EXITS(child, 33);
+}
+
+PTEST(process, many_zombies_then_reaped) {
+  constexpr int kChildren = 200;
+  static pid_t pids[kChildren];
+  for (int i = 0; i < kChildren; ++i) {
+    CHECK_M((pids[i] = fork()) >= 0, "fork number " << i + 1 << ": " << pt::errno_name(errno));
+    if (pids[i] == 0) _exit(i & 0x7f);
+  }
+  for (int n = 0; n < kChildren; ++n) {
+    int status = 0;
+    pid_t got;
+    CHECK_OK(got = wait(&status));
+    int i = 0;
+    while (i < kChildren && pids[i] != got) ++i;
+    CHECK_M(i < kChildren, "wait returned " << got);
+    CHECK_EQ(WEXITSTATUS(status), i & 0x7f);
+    pids[i] = -1;
+  }
+  CHECK_ERR(wait(nullptr), ECHILD);
+}
+
+PTEST(process, kill_parent_blocked_in_wait) {
+  // P waits for its child C, which waits on `gate`; P is killed while
+  // blocked in wait(): P dies, C goes to init and lives on.
+  Pipe gate, report;
+  CHECK_OK(pipe(&gate.r));
+  CHECK_OK(pipe(&report.r));
+  pid_t p;
+  CHECK_OK(p = pt::spawn([&] {
+    pid_t c;
+    CHECK_OK(c = fork());
+    if (c == 0) {
+      (void)close(gate.w);
+      (void)pt::wait_token(gate.r);
+      const pid_t ppid = getppid();
+      _exit(pt::write_all(report.w, &ppid, sizeof ppid) ? 0 : 1);
+    }
+    (void)close(report.w);
+    (void)wait(nullptr);
+    _exit(1);  // not reached: killed meanwhile
+  }));
+  CHECK_OK(close(gate.r));
+  CHECK_OK(close(report.w));
+  CHECK(reaches_state(p, 'S'));  // waiting in wait()
+  CHECK_OK(kill(p, SIGTERM));
+  CHECK_KILLED(p, SIGTERM);
+  CHECK(pt::send_token(gate.w));
+  pid_t ppid = 0;
+  CHECK_EQ(pt::read_full(report.r, &ppid, sizeof ppid), static_cast<long>(sizeof ppid));
+  CHECK_EQ(ppid, 1);
+  CHECK_OK(close(report.r));
+  CHECK_OK(close(gate.w));
+}
+
+PTEST(process, waitpid_by_process_group) {
+  // waitpid(0, ...) waits for a child in the caller's group, waitpid(-pgid,
+  // ...) for one in group pgid (POSIX).
+  Pipe gate;
+  CHECK_OK(pipe(&gate.r));
+  pid_t other, mine;
+  CHECK_OK(other = spawn_gated(gate, 50, [] {}));
+  CHECK_OK(setpgid(other, other));
+  CHECK_OK(mine = pt::spawn([] { _exit(51); }));
+  CHECK_OK(close(gate.r));
+  int status = 0;
+  CHECK_EQ(waitpid(0, &status, 0), mine);  // not `other`, in another group
+  CHECK_EQ(WEXITSTATUS(status), 51);
+  CHECK_EQ(waitpid(-other, &status, WNOHANG), 0);
+  CHECK_OK(close(gate.w));
+  CHECK_EQ(waitpid(-other, &status, 0), other);
+  CHECK_EQ(WEXITSTATUS(status), 50);
+  CHECK_ERR(waitpid(-other, &status, 0), ECHILD);
+}
+
+PTEST(process, orphaned_zombie_is_reaped_by_init) {
+  // C's child G exits; C exits without waiting for it: the zombie G goes to
+  // init, which reaps it, so it leaves the process table.
+  Pipe report;
+  CHECK_OK(pipe(&report.r));
+  pid_t c;
+  CHECK_OK(c = pt::spawn([&] {
+    pid_t g;
+    CHECK_OK(g = fork());
+    if (g == 0) _exit(0);
+    CHECK(reaches_state(g, 'Z'));
+    CHECK(pt::write_all(report.w, &g, sizeof g));
+  }));
+  CHECK_OK(close(report.w));
+  pid_t g = 0;
+  CHECK_EQ(pt::read_full(report.r, &g, sizeof g), static_cast<long>(sizeof g));
+  CHECK_OK(close(report.r));
+  CHECK_EXITS(c, 0);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    struct ukos_procinfo info;
+    gone = ukos_procinfo(g, &info) != 1 || info.pid != g;
+    if (!gone) pt::pause_ms(2);
+  }
+  CHECK_M(gone, "zombie " << g << " is still in the table");
+}
+
+PTEST(process, procinfo_describes_processes) {
+  struct ukos_procinfo info;
+  CHECK_EQ(ukos_procinfo(getpid(), &info), 1);
+  CHECK_EQ(info.pid, getpid());
+  CHECK_EQ(info.ppid, getppid());
+  CHECK_EQ(info.pgid, getpgrp());
+  CHECK_EQ(info.state, 'R');
+  CHECK_STREQ(info.name, "posixtest");
+  // The parent, and the first process after it.
+  CHECK_EQ(ukos_procinfo(getppid(), &info), 1);
+  CHECK_EQ(info.pid, getppid());
+  CHECK_EQ(ukos_procinfo(1, &info), 1);
+  CHECK_EQ(info.pid, 1);
+  CHECK_EQ(info.ppid, 0);
+  // Past the last process: none. A bad buffer: EFAULT.
+  CHECK_EQ(ukos_procinfo(1 << 30, &info), 0);
+  CHECK_ERR(ukos_procinfo(1, reinterpret_cast<struct ukos_procinfo*>(8)), EFAULT);
+  // A child waiting in wait() shows as 'S', a zombie as 'Z'.
+  Pipe gate;
+  CHECK_OK(pipe(&gate.r));
+  pid_t waiter;
+  CHECK_OK(waiter = pt::spawn([&] {
+    pid_t z;
+    CHECK_OK(z = spawn_gated(gate, 0, [] {}));
+    (void)close(gate.w);
+    CHECK_EXITS(z, 0);
+  }));
+  CHECK(reaches_state(waiter, 'S'));
+  CHECK_OK(close(gate.w));
+  CHECK_OK(close(gate.r));
+  CHECK(reaches_state(waiter, 'Z'));
+  CHECK_EXITS(waiter, 0);
+}
