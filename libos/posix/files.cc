@@ -136,16 +136,25 @@ int mkdir(const char* path, mode_t) { return static_cast<int>(path_call(proto::L
 
 char* getcwd(char* buf, size_t size) {
   if (posix_calls::bad_range(buf, size, true)) return nullptr;
-  const os::Reply r = call(Server::Vfs, label(proto::Label::Getcwd), {});
-  const int64_t n = ret(r);
-  if (n < 0) return nullptr;
-  if (static_cast<size_t>(n) + 1 > size) {
-    posix_calls::set_errno(34);  // ERANGE
-    return nullptr;
+  // The cwd comes in pieces of at most kMaxRead bytes.
+  size_t have = 0;
+  for (;;) {
+    const os::Reply r = call(Server::Vfs, label(proto::Label::Getcwd), {have});
+    const int64_t n = ret(r);
+    if (n < 0) return nullptr;
+    const auto total = static_cast<size_t>(n);
+    if (total + 1 > size) {
+      posix_calls::set_errno(34);  // ERANGE
+      return nullptr;
+    }
+    const size_t chunk = total - have < proto::kMaxRead ? total - have : proto::kMaxRead;
+    msg::unpack(buf + have, r.mr + 1, chunk);
+    have += chunk;
+    if (have >= total) {
+      buf[total] = '\0';
+      return buf;
+    }
   }
-  msg::unpack(buf, r.mr + 1, static_cast<size_t>(n));
-  buf[n] = '\0';
-  return buf;
 }
 
 int isatty(int fd) { return ret(call(Server::Vfs, label(proto::Label::Isatty), {word(fd)})) > 0 ? 1 : 0; }

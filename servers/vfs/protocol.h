@@ -70,7 +70,10 @@ enum class Label : uint64_t {
   Mkdir = 21,
   Rmdir = 22,
   Chdir = 23,
-  // -> mr0 = length, bytes from mr1.
+  // mr0 = offset (optional, 0 when absent) -> mr0 = the cwd's whole length
+  // (at most kCwdMax), then its bytes from the offset, as many as fit
+  // (kMaxRead); -EINVAL for an offset beyond the length. libos asks again
+  // from offset + kMaxRead until it has them all.
   Getcwd = 24,
   // mr0 = directory fd -> mr0 = 1 (an entry), 0 (end) or -errno; mr1 =
   // inode, mr2 = mode type bits, mr3 = name, as a path.
@@ -93,5 +96,6 @@ enum class Label : uint64_t {
 inline constexpr uint64_t kPathMax = msg::max_bytes_after(4);       // 480
 inline constexpr uint64_t kMaxRead = msg::max_bytes_after(1);       // 504
 inline constexpr uint64_t kMaxWrite = msg::max_bytes_after(2);      // 496
+inline constexpr uint64_t kCwdMax = 4096;                           // PATH_MAX
 
 }  // namespace vfs::protocol

@@ -39,6 +39,7 @@ struct Message {
 class RequestReader {
  public:
   explicit RequestReader(const Message& m) : m_msg(m) {}
+  size_t length() const { return m_msg.length; }
 
   Result<uint64_t> word(size_t i) const {
     if (i >= m_msg.length) return fail(Errno::Invalid);

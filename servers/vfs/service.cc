@@ -152,11 +152,18 @@ Result<Message> Service::serve_process(FdTable& table, Label label, const Reques
       VFS_TRY(m_files.chdir(table, VFS_TRY(in.path(0))));
       return reply_value(0);
     case Label::Getcwd: {
-      char path[protocol::kMaxRead];
-      size_t n = VFS_TRY(m_files.getcwd(table, path));
-      Message r = reply_value(0);
-      r.length = 0;
-      append_bytes(r, std::as_bytes(std::span(path, n)));
+      // A cwd may be longer than one message: the caller asks from an
+      // offset (mr0, 0 when absent) and gets the total length in mr0 and
+      // as many bytes from the offset as fit.
+      char path[protocol::kCwdMax];
+      const size_t n = VFS_TRY(m_files.getcwd(table, path));
+      const uint64_t offset = in.length() >= 1 ? VFS_TRY(in.word(0)) : 0;
+      if (offset > n) return fail(Errno::Invalid);
+      const size_t chunk = n - offset < protocol::kMaxRead ? n - offset : protocol::kMaxRead;
+      Message r = reply_value(n);
+      r.length = 1;
+      msg::pack(&r.mr[1], path + offset, chunk);
+      r.length += msg::words_for(chunk);
       return r;
     }
     case Label::Readdir: return readdir(table, VFS_TRY(in.fd(0)));

@@ -256,6 +256,41 @@ TEST_F(ServiceTest, ProcNewGivesConsoleOnZeroOneTwo) {
   proc_exit(1);
 }
 
+TEST_F(ServiceTest, ALongCwdComesInPiecesFromAnOffset) {
+  proc_new(1);
+  // Nested directories of 50-character names, entered one at a time (each
+  // path in a request is short): a cwd of 1275 bytes.
+  const std::string name(50, 'd');
+  std::string expected;
+  vfs::Inode* dir = fs.root();
+  std::vector<vfs::Inode*> parents;
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(fs.mkdir(dir, name), Status{}) << i;
+    parents.push_back(dir);
+    dir = *fs.lookup(dir, name);
+    expected += "/" + name;
+    Message chdir = request(Label::Chdir, {});
+    append_bytes(chdir, std::as_bytes(std::span(name.data(), name.size())));
+    ASSERT_EQ(result(1, chdir), 0) << i;
+  }
+  std::string got;
+  for (uint64_t offset = 0;;) {
+    Message r = call(1, request(Label::Getcwd, {offset}));
+    ASSERT_EQ(r.mr[0], expected.size());
+    const size_t chunk = std::min<size_t>(expected.size() - offset, protocol::kMaxRead);
+    got += std::string(reinterpret_cast<const char*>(r.bytes_at(1)), chunk);
+    offset += chunk;
+    if (offset >= expected.size()) break;
+  }
+  EXPECT_EQ(got, expected);
+  // Without an offset: the length and the first piece; beyond the end: EINVAL.
+  EXPECT_EQ(call(1, request(Label::Getcwd, {})).mr[0], expected.size());
+  EXPECT_EQ(result(1, request(Label::Getcwd, {expected.size()})), int64_t(expected.size()));
+  EXPECT_EQ(result(1, request(Label::Getcwd, {expected.size() + 1})), err(Errno::Invalid));
+  proc_exit(1);
+  for (auto it = parents.rbegin(); it != parents.rend(); ++it) ASSERT_EQ(fs.rmdir(*it, name), Status{});
+}
+
 TEST_F(ServiceTest, ProcNewRejectsBadAndDuplicatePids) {
   EXPECT_EQ(result(kProcmgr, request(Label::ProcNew, {0})), err(Errno::Invalid));
   EXPECT_EQ(result(kProcmgr, request(Label::ProcNew, {msg::kServerBit | 4})), err(Errno::Invalid));
