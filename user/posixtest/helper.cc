@@ -130,6 +130,17 @@ int helper_main(int argc, char** argv, char** envp) {
   }
   if (same_string(mode, "fresh")) return check_fresh();
   if (same_string(mode, "consume") && argc == 4) return consume(argv);
+  if (same_string(mode, "ready") && argc == 4) {
+    // Says it runs (a byte to fd argv[3]), then waits for end of file on stdin.
+    long fd = -1;
+    H_EXPECT(parse_long(argv[3], fd));
+    H_EXPECT(send_token(static_cast<int>(fd)));
+    (void)close(static_cast<int>(fd));
+    char c;
+    while (read(STDIN_FILENO, &c, 1) > 0) {
+    }
+    return kHelperOk;
+  }
   if (same_string(mode, "exit") && argc == 4) {
     long code = 0;
     H_EXPECT(parse_long(argv[3], code));

@@ -383,3 +383,30 @@ PTEST(pipes, errors) {
   CHECK_ERR(read(p.r, &c, 1), EBADF);
   CHECK_ERR(write(p.w, "x", 1), EBADF);
 }
+
+PTEST(pipes, ping_pong_1000_round_trips) {
+  // One byte there and back a thousand times: every blocked read must be
+  // woken by the write that follows it.
+  Pipe there, back;
+  CHECK_OK(pipe(&there.r));
+  CHECK_OK(pipe(&back.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    (void)close(there.w);
+    (void)close(back.r);
+    for (int i = 0; i < 1000; ++i) {
+      const int c = pt::wait_token(there.r);
+      CHECK_EQ(c, 'a' + i % 26);
+      CHECK(pt::send_token(back.w, static_cast<char>(c + 1)));
+    }
+  }));
+  CHECK_OK(close(there.r));
+  CHECK_OK(close(back.w));
+  for (int i = 0; i < 1000; ++i) {
+    CHECK(pt::send_token(there.w, static_cast<char>('a' + i % 26)));
+    CHECK_M(pt::wait_token(back.r) == 'a' + i % 26 + 1, "round trip " << i + 1);
+  }
+  CHECK_OK(close(there.w));
+  CHECK_OK(close(back.r));
+  CHECK_EXITS(child, 0);
+}

@@ -633,3 +633,48 @@ PTEST(process, procinfo_describes_processes) {
   CHECK(reaches_state(waiter, 'Z'));
   CHECK_EXITS(waiter, 0);
 }
+
+PTEST(process, chain_of_30_nested_forks) {
+  // Each process forks the next and exits with its child's status plus one.
+  pid_t top;
+  CHECK_OK(top = fork());
+  if (top == 0) {
+    int depth = 0;
+    for (;;) {
+      const pid_t next = depth < 29 ? fork() : 0;
+      if (next < 0) _exit(200);
+      if (next == 0) {
+        if (++depth < 30) continue;  // the child goes one level deeper
+        _exit(0);                    // the deepest
+      }
+      int status = 0;
+      if (waitpid(next, &status, 0) != next || !WIFEXITED(status)) _exit(201);
+      _exit(WEXITSTATUS(status) + 1);
+    }
+  }
+  CHECK_EXITS(top, 29);
+}
+
+PTEST(process, setpgid_after_exec_is_eacces) {
+  // POSIX: a parent may not change the group of a child that has exec'd.
+  Pipe in, ready;
+  CHECK_OK(pipe(&in.r));
+  CHECK_OK(pipe(&ready.r));
+  pid_t child;
+  CHECK_OK(child = pt::spawn([&] {
+    CHECK_EQ(dup2(in.r, STDIN_FILENO), STDIN_FILENO);
+    CHECK_EQ(dup2(ready.w, 9), 9);
+    for (int fd : {in.r, in.w, ready.r, ready.w}) (void)close(fd);
+    char* argv[] = {const_cast<char*>("posixtest"), const_cast<char*>("--child-exec"),
+                    const_cast<char*>("ready"), const_cast<char*>("9"), nullptr};
+    execve(pt::self_path(), argv, environ);
+    _exit(pt::kExecFailed);
+  }));
+  CHECK_OK(close(in.r));
+  CHECK_OK(close(ready.w));
+  CHECK_EQ(pt::wait_token(ready.r), '.');  // the new program runs
+  CHECK_OK(close(ready.r));
+  CHECK_ERR(setpgid(child, child), EACCES);
+  CHECK_OK(close(in.w));
+  CHECK_EXITS(child, 42);
+}
