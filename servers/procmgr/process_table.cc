@@ -270,6 +270,7 @@ Status ProcessTable::set_process_group(Pid caller, Pid pid, Pid pgid) {
       (target != self && target->m_parent != self)) {
     return fail(Errno::NoSuchProcess);
   }
+  if (target != self && target->m_execed) return fail(Errno::Access);
   if (pgid == 0) pgid = pid;
   if (pgid != pid) {
     // The group must exist: some Running process carries it.
@@ -281,6 +282,10 @@ Status ProcessTable::set_process_group(Pid caller, Pid pid, Pid pgid) {
   }
   target->m_pgid = pgid;
   return {};
+}
+
+void ProcessTable::mark_exec(Pid pid) {
+  if (Process* p = find(pid)) p->m_execed = true;
 }
 
 Result<bool> ProcessTable::set_ignored(Pid pid, int signal, bool ignore) {

@@ -118,6 +118,7 @@ class Process {
   Pid m_pid = 0;
   Pid m_pgid = 0;
   uint64_t m_ignored = 0;
+  bool m_execed = false;  // exec'd since its fork: its parent may no longer move it
   ProcessState m_state = ProcessState::Building;
   int32_t m_wait_status = 0;
   uint32_t m_children_building = 0;  // children of this one not yet committed
@@ -221,8 +222,11 @@ class ProcessTable {
   // setpgid(pid, pgid) asked by caller: pid 0 means the caller, pgid 0 means
   // pid. pid must be the caller or one of its Running children
   // (NoSuchProcess otherwise); pgid must be pid itself or an existing group
-  // (NotPermitted otherwise); Invalid for a negative pgid.
+  // (NotPermitted otherwise); Invalid for a negative pgid; Access for a
+  // child that has exec'd since its fork (POSIX).
   Status set_process_group(Pid caller, Pid pid, Pid pgid);
+  // pid has exec'd a new program (for set_process_group's rule).
+  void mark_exec(Pid pid);
   // signal(signal, SIG_IGN or SIG_DFL) for pid: returns whether it was
   // ignored before. Invalid for a signal outside 1..kMaxSignal and for
   // ignoring SIGKILL; NoSuchProcess unless pid is Running.

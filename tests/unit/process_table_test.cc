@@ -406,6 +406,14 @@ TEST_F(ProcessTableTest, SetProcessGroupRules) {
   // Children start in their parent's group.
   const Pid grandchild = fork_ok(job);
   EXPECT_EQ(table().find(grandchild)->process_group(), job);
+  // Once a child has exec'd, its parent may not move it; it still may.
+  table().mark_exec(second);
+  expect_errno(table().set_process_group(shell, second, 0), Errno::Access);
+  ASSERT_TRUE(table().set_process_group(second, 0, 0));
+  EXPECT_EQ(table().find(second)->process_group(), second);
+  // A new fork starts with a clean slate.
+  const Pid fresh = fork_ok(second);
+  ASSERT_TRUE(table().set_process_group(second, fresh, 0));
   check();
 }
 

@@ -33,7 +33,11 @@ using uapi::ObjectType;
 // `fallback` when it is absent.
 const char* bootarg_string(const char* bootargs, const char* name, char* out, size_t size, const char* fallback) {
   const auto value = kern::bootarg(bootargs, name);
-  if (!value || value->empty() || value->size() >= size) return fallback;
+  if (!value || value->empty()) return fallback;
+  if (value->size() >= size) {
+    os::print("procmgr: bootarg {} is longer than {} characters: ignored\n", name, size - 1);
+    return fallback;
+  }
   for (size_t i = 0; i < value->size(); ++i) out[i] = (*value)[i];
   out[value->size()] = '\0';
   return out;
@@ -105,8 +109,9 @@ int main(uint64_t boot_info_address) {
     (void)os::system_shutdown(system_control, 0);
   }
 
-  static char init_path[64];
-  static char init_args[192];
+  // As long as the boot info's bootargs (255 characters) can hold.
+  static char init_path[sizeof info.bootargs];
+  static char init_args[sizeof info.bootargs];
   const procmgr::Config config{
       .init_path = bootarg_string(info.bootargs, "init", init_path, sizeof init_path, "/bin/init"),
       .init_args = bootarg_string(info.bootargs, "init.args", init_args, sizeof init_args, nullptr),

@@ -362,6 +362,7 @@ Answer Manager::do_exec(Process& p, uint64_t address, uint64_t length) {
     return no_answer();
   }
   p.resources.aspace = aspace;
+  m_table.mark_exec(p.pid());
   (void)pager(pproto::Label::Release, {old});
   return no_answer();
 }
