@@ -10,17 +10,9 @@ namespace posix_calls {
 void set_errno(int value) { errno = value; }
 
 os::Reply call(Server server, uint64_t label, std::initializer_list<uint64_t> words, const void* bytes,
-               size_t byte_count, bool with_count) {
+               size_t byte_count) {
   uint64_t w[msg::kWords] = {};
-  size_t n = 0;
-  for (uint64_t v : words) w[n++] = v;
-  if (bytes != nullptr) {
-    if (with_count) w[n++] = byte_count;
-    if (byte_count > 0) {
-      msg::pack(w + n, bytes, byte_count);
-      n += msg::words_for(byte_count);
-    }
-  }
+  const size_t n = msg::compose(w, words, bytes, byte_count);
   return os::call_raw(static_cast<uint64_t>(server), label, n, w, 0, nullptr);
 }
 

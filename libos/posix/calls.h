@@ -22,9 +22,9 @@ enum class Server : uint64_t {
 void set_errno(int value);
 
 // Calls `server` with `label`, the words, then, when bytes is not null, a
-// byte string packed after a count word (without it if !with_count). The reply's mr0 is the result.
+// byte string packed after a count word (msg::compose). The reply's mr0 is the result.
 os::Reply call(Server server, uint64_t label, std::initializer_list<uint64_t> words, const void* bytes = nullptr,
-               size_t byte_count = 0, bool with_count = true);
+               size_t byte_count = 0);
 
 // The result word as a value; a negative one sets errno and becomes -1.
 int64_t ret(const os::Reply& reply);

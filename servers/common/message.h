@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 
 #include "abi/abi.h"
 
@@ -47,6 +48,21 @@ inline void pack(uint64_t* words, const void* bytes, size_t n) {
 }
 // Unpacks `n` bytes from words.
 inline void unpack(void* bytes, const uint64_t* words, size_t n) { __builtin_memcpy(bytes, words, n); }
+
+// Lays out a request: the words, then, when `bytes` is not null, their
+// count and the bytes packed (the protocols' "count, then bytes" form).
+// Returns the message length in words; `out` holds kWords words.
+inline size_t compose(uint64_t* out, std::initializer_list<uint64_t> words, const void* bytes = nullptr,
+                      size_t byte_count = 0) {
+  size_t n = 0;
+  for (uint64_t v : words) out[n++] = v;
+  if (bytes != nullptr) {
+    out[n++] = byte_count;
+    pack(out + n, bytes, byte_count);
+    n += words_for(byte_count);
+  }
+  return n;
+}
 
 // Encodes a negative errno or a non-negative value as the result word.
 constexpr uint64_t result_word(int64_t value) { return static_cast<uint64_t>(value); }

@@ -114,12 +114,7 @@ class Manager {
 os::Reply Manager::call(uint64_t cap, uint64_t label, std::initializer_list<uint64_t> mrs, const void* bytes,
                         uint64_t byte_count) {
   uint64_t w[msg::kWords] = {};
-  uint64_t n = 0;
-  for (uint64_t v : mrs) w[n++] = v;
-  if (byte_count > 0) {
-    msg::pack(w + n, bytes, byte_count);
-    n += msg::words_for(byte_count);
-  }
+  const size_t n = msg::compose(w, mrs, bytes, byte_count);
   return os::call_raw(cap, label, n, w, 0, nullptr);
 }
 
@@ -194,7 +189,7 @@ int64_t Manager::read_program(Process& p, std::string_view path) {
   auto* area = reinterpret_cast<uint8_t*>(m_servers.exchange_va);
   uint64_t size = 0;
   for (;;) {
-    const os::Reply r = vfs(vproto::Label::ReadPath, {static_cast<uint64_t>(p.pid()), size, path.size()},
+    const os::Reply r = vfs(vproto::Label::ReadPath, {static_cast<uint64_t>(p.pid()), size},
                             path.data(), path.size());
     const int64_t n = result_of(r);
     // A directory is not a program: EACCES, as execve(2) says.

@@ -95,8 +95,10 @@ kern::Status grow_cspace(const uapi::BootInfo& info, uint64_t untyped) {
   const uint64_t old_self = g_slots.take();
   if (old_self == 0) return kern::fail(kern::Error::RangeError);
   TRY(kstatus(os::retype(untyped, ObjectType::CNode, kCSpaceRadix, 1, kRoot, fresh)));
-  for (uint64_t s = 2; s < old_limit; ++s) {
-    if (s == kRootTcb || s == fresh || s == old_self) continue;
+  // The boot info promises the slots from first_free_slot on are empty
+  // (fresh and old_self are among them).
+  for (uint64_t s = 2; s < info.first_free_slot; ++s) {
+    if (s == kRootTcb) continue;
     const os::Status moved = os::cnode_move(fresh, s, kRoot, s);
     if (!moved && moved.error() != uapi::Error::FailedLookup) return kstatus(moved);
   }
