@@ -51,16 +51,37 @@ enum class Label : uint64_t {
   SetSignal = 9,
   // mr0 = cursor (0 to start) -> mr0 = pid of the next process with pid >=
   // cursor, 0 when there is none; mr1 = parent pid, mr2 = state
-  // (ProcState), mr3 = pgid, mr4 = name length, mr5.. = name bytes (the
+  // (ProcState) in bits 0..7 and the pager policy index (pager's
+  // PolicyName) in bits 8..15, mr3 = pgid, mr4 = name length, mr5.. = name bytes (the
   // last component of the program's path, at most 15 bytes). For ps: call
   // again with pid + 1.
   ProcInfo = 10,
 
+  // mr0 = pid (0 = caller), mr1 = pager policy index (pager's PolicyName)
+  // -> mr0 = 0 or -ESRCH (no such live process) / -EINVAL (no policy under
+  // that index; nothing changes). The process's next fork and faults follow
+  // the new policy; its children and the programs it execs inherit it.
+  SetPolicy = 11,
+  // mr0 = group -> mr0 = 0, mr1..mr(kStatsWords) = counters since boot
+  // (StatsGroup below), or -EINVAL for an unknown group. For benchmarks.
+  Stats = 12,
   // Server only. The pager found a fault it cannot resolve in address space
   // mr0: mr1 = signal (SIGSEGV, SIGILL, SIGKILL when memory ran out), mr2 =
   // pc, mr3 = address. procmgr terminates the process -> mr0 = 0.
   Fault = 20,
 };
+
+// Stats groups and their words, in order. Counters only grow.
+enum class StatsGroup : uint64_t {
+  // messages received from processes, calls made to the pager, calls made
+  // to vfs, fault reports received from the pager, forks done
+  Messages = 0,
+  // instructions retired since boot: in the kernel (all threads), in user
+  // mode by procmgr's threads, by the pager's, by vfs's, in total
+  Instructions = 1,
+};
+inline constexpr uint64_t kStatsGroups = 2;
+inline constexpr uint64_t kStatsWords = 5;
 
 // Every process's CSpace: a CNode of 2^kProcessCNodeRadix slots holding its
 // Write caps to the three servers, each badged for it (libos calls through

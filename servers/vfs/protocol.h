@@ -85,6 +85,9 @@ enum class Label : uint64_t {
   SetForeground = 27,
   // mr0 = fd -> mr0 = pgid.
   GetForeground = 28,
+  // -> mr0 = 0, mr1 = messages received from procmgr since boot, mr2 =
+  // messages received from processes (this one included). For benchmarks.
+  Stats = 29,
 
   // ---- vfs's console thread only ----
   // mr0 = count, bytes from mr1: characters typed. -> mr0 = the process
