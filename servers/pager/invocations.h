@@ -9,7 +9,9 @@
 // kernel does; a CNode argument names a CNode cap in it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "abi/abi.h"
 #include "kernel_ops.h"
@@ -22,6 +24,16 @@ struct RawPageInfo {
   uint64_t perm = 0;       // MapPerm bits
   bool cow = false;
   uint64_t map_count = 0;  // every mapping of the frame, the pager's own included
+};
+
+// VSpaceScan's flags and reply (kernel.md §7.5).
+inline constexpr uint64_t kScanUnmap = 1;
+inline constexpr uint64_t kScanReportAddresses = 2;
+inline constexpr size_t kScanMaxReport = kScanBatch;  // entries in one reply
+struct RawScan {
+  uint64_t next = 0;     // where the scan stopped
+  uint64_t visited = 0;  // mapped pages gone over (unmapped, with kScanUnmap)
+  uint64_t count = 0;    // entries written to `out`
 };
 
 class Invocations {
@@ -50,6 +62,12 @@ class Invocations {
   virtual Result<RawPageInfo> lookup(uint64_t vspace, uint64_t va) = 0;
   // VSpaceCopyPage: the physical address of the frame mapped before.
   virtual Result<uint64_t> copy_page(uint64_t vspace, uint64_t va, uint64_t frame, uint64_t perm) = 0;
+  // VSpaceScan of [va, va + length) with `flags`, reporting the pages whose
+  // frame's mapping count (after the unmap, with kScanUnmap) is at most
+  // `threshold`: physical addresses, or virtual ones with
+  // kScanReportAddresses, into out (kScanMaxReport entries).
+  virtual Result<RawScan> scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags, uint64_t threshold,
+                               std::span<uint64_t, kScanMaxReport> out) = 0;
 
  protected:
   ~Invocations() = default;

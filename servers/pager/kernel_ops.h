@@ -1,6 +1,6 @@
 // What the pager's policies may ask of the kernel, as an abstract class. Each
 // method mirrors one invocation of docs/kernel.md §7.5-7.6 (VSpaceMap, Unmap,
-// Protect, CopyRange, Lookup, CopyPage) or the pager's own frame pool
+// Protect, CopyRange, Lookup, CopyPage, Scan) or the pager's own frame pool
 // (allocate, free). The policies see only this interface, so the same code
 // runs inside the pager server, where an implementation marshals the
 // invocations, and in the host tests, where a fake kernel simulates page
@@ -73,6 +73,19 @@ struct CopyRangeResult {
   uint64_t made_cow = 0;    // source pages that lost W and gained the mark
 };
 
+// Room a caller of unmap_collect or list_mapped provides: one VSpaceScan
+// reports up to this many entries (InvalidArgument for less room).
+inline constexpr size_t kScanBatch = 60;
+
+// What one VSpaceScan did: where it stopped (the end of the range, or the
+// page after the last one reported when the output was full), how many
+// mapped pages it went over, and how many entries it put out.
+struct ScanResult {
+  VirtAddr next;
+  uint64_t visited = 0;
+  size_t count = 0;
+};
+
 class KernelOps {
  public:
   // A zero-filled frame from the pager's pool (the pool zeroes it, so a fresh
@@ -100,6 +113,16 @@ class KernelOps {
   // instead, with `perm` and without the mark. Returns the frame mapped before
   // (its mapping count has dropped by one).
   virtual Result<FrameRef> copy_page(VSpaceRef vspace, VirtAddr va, FrameRef frame, Perm perm) = 0;
+  // VSpaceScan with Unmap: unmaps the mapped pages of [va, va + length) in
+  // address order and puts into `freed` each frame whose last mapping that
+  // was, stopping early once `freed` is full (a caller loops from next). The
+  // cost is proportional to the mapped pages, not to the range.
+  virtual Result<ScanResult> unmap_collect(VSpaceRef vspace, VirtAddr va, uint64_t length,
+                                           std::span<FrameRef> freed) = 0;
+  // VSpaceScan listing: the addresses of the mapped pages of the range, in
+  // order, stopping early once `pages` is full. Changes nothing.
+  virtual Result<ScanResult> list_mapped(VSpaceRef vspace, VirtAddr va, uint64_t length,
+                                         std::span<VirtAddr> pages) = 0;
 
  protected:
   ~KernelOps() = default;

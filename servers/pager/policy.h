@@ -28,6 +28,13 @@ struct ForkStats {
   uint64_t pages_shared = 0;  // mappings the child got of the parent's frames (COW or read-only)
 };
 
+// What the pager knows of the parent at fork beyond its memory: the stack
+// pointer of the thread that called fork (0 when unknown), for policies that
+// copy the pages about to be written.
+struct ForkHints {
+  VirtAddr sp;
+};
+
 // How a fault was resolved. Segfault is not an error: the pager then asks
 // procmgr to kill the process with SIGSEGV. An error (NotEnoughMemory) means
 // the fault could not be resolved and the process must be killed (SIGKILL).
@@ -45,8 +52,8 @@ class Policy {
   // mapped, every frame taken for it is back in the pool, and the parent's
   // memory reads as before (its permissions may have lost W: a later write
   // fault gives it back).
-  virtual Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent,
-                                 VSpaceRef child) const = 0;
+  virtual Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
+                                 const ForkHints& hints) const = 0;
 
   // Resolves a fault at va in `vspace`. Errors: NotEnoughMemory (no frame),
   // or an unexpected kernel error; the caller kills the process on any.
@@ -152,30 +159,77 @@ inline Result<FaultResolution> handle_fault_common(KernelOps& kernel, const Regi
   return FaultResolution::Segfault;
 }
 
+// The one range that covers every region's accessible part, from the lowest
+// start to the highest end. Nothing is mapped in the gaps between regions
+// (heap pages above the break are released by sbrk, the guard page is never
+// mapped), and the one page a process has outside its regions, its IPC
+// buffer, lies above the stack (server.cc checks), so a single kernel call
+// over this range reaches exactly the process's region pages. Empty (start ==
+// end) without regions.
+struct Range {
+  VirtAddr start;
+  VirtAddr end;
+  constexpr uint64_t size() const { return end - start; }
+  constexpr bool empty() const { return start == end; }
+};
+inline Range covering_range(const RegionSet& regions) {
+  const std::span<const Region> all = regions.regions();
+  if (all.empty()) return {};
+  VirtAddr start = all.front().start, end = all.front().end;
+  for (const Region& r : all) {
+    if (r.start == r.end) continue;  // an empty heap
+    if (r.start < start || start == end) start = r.start;
+    if (r.end > end) end = r.end;
+  }
+  return start < end ? Range{start, end} : Range{};
+}
+
 // Unmaps every page in [start, end) and frees the frames whose last mapping
-// that was. One lookup per page: the kernel's mapping count is the only
-// reference count, so the pager keeps no per-frame table of its own.
-// FIXME: this costs a lookup per page of the range, mapped or not (a whole
-// stack reservation at exit); a batched "unmap and report frames" invocation
-// would make release proportional to the mapped pages.
+// that was. The kernel's mapping count is the only reference count (the
+// pager keeps no per-frame table of its own), and VSpaceScan reports the
+// frames it dropped to zero, up to kScanBatch per call: the cost follows the
+// mapped pages, not the size of the range.
 inline Status release_range(KernelOps& kernel, VSpaceRef vspace, VirtAddr start, VirtAddr end) {
-  for (VirtAddr page = start; page < end; page += kern::kPageSize) {
-    const Result<PageInfo> info = kernel.lookup(vspace, page);
-    if (!info) {
-      if (info.error() == Error::FailedLookup) continue;
-      return kern::fail(info.error());
-    }
-    TRY(kernel.unmap(vspace, page, kern::kPageSize));
-    if (info->map_count == 1) kernel.free_frame(info->frame);
+  FrameRef freed[kScanBatch];
+  while (start < end) {
+    const ScanResult r = TRY(kernel.unmap_collect(vspace, start, end - start, freed));
+    for (size_t i = 0; i < r.count; ++i) kernel.free_frame(freed[i]);
+    if (r.next <= start) return kern::fail(Error::RangeError);  // no progress: never expected
+    start = r.next;
   }
   return {};
 }
 
-// release_range over the accessible part of every region (nothing is ever
-// mapped outside it: the heap's pages above the break are released by sbrk's
-// caller).
+// release_range over the range covering the regions.
 inline Status release_regions(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) {
-  for (const Region& r : regions.regions()) TRY(release_range(kernel, vspace, r.start, r.end));
+  const Range range = covering_range(regions);
+  return range.empty() ? Status{} : release_range(kernel, vspace, range.start, range.end);
+}
+
+// Calls visit(page) for every page mapped in [start, end) of vspace, in
+// address order, kScanBatch pages per kernel call; stops at visit's first
+// error.
+template <typename Visit>
+Status for_each_mapped(KernelOps& kernel, VSpaceRef vspace, VirtAddr start, VirtAddr end, Visit&& visit) {
+  VirtAddr pages[kScanBatch];
+  while (start < end) {
+    const ScanResult r = TRY(kernel.list_mapped(vspace, start, end - start, pages));
+    for (size_t i = 0; i < r.count; ++i) TRY(visit(pages[i]));
+    if (r.next <= start) return kern::fail(Error::RangeError);
+    start = r.next;
+  }
+  return {};
+}
+
+// Replaces the child's page at `page` (a mapping shared with the parent) by a
+// private copy with `perm`. The frame goes back if the kernel refuses.
+inline Status copy_into_private_frame(KernelOps& kernel, VSpaceRef vspace, VirtAddr page, Perm perm) {
+  const FrameRef frame = TRY(kernel.alloc_frame());
+  const Result<FrameRef> old = kernel.copy_page(vspace, page, frame, perm);
+  if (!old) {
+    kernel.free_frame(frame);
+    return kern::fail(old.error());
+  }
   return {};
 }
 

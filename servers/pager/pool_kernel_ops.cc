@@ -62,4 +62,31 @@ Result<FrameRef> PoolKernelOps::copy_page(VSpaceRef vspace, VirtAddr va, FrameRe
   return old_frame ? *old_frame : FrameRef{0};
 }
 
+Result<ScanResult> PoolKernelOps::unmap_collect(VSpaceRef vspace, VirtAddr va, uint64_t length,
+                                                std::span<FrameRef> freed) {
+  uint64_t raw[kScanMaxReport];
+  // The kernel reports up to a full reply's worth: room for it is required.
+  if (freed.size() < kScanMaxReport) return kern::fail(Error::InvalidArgument);
+  const RawScan r = TRY(m_kernel->scan(vspace.handle, va.value(), length, kScanUnmap, 1, raw));
+  size_t out = 0;
+  for (uint64_t i = 0; i < r.count; ++i) {
+    const Result<FrameRef> frame = m_pool->frame_at(raw[i]);
+    if (frame) {
+      freed[out++] = *frame;
+    } else {
+      ++m_foreign_frames;
+    }
+  }
+  return ScanResult{VirtAddr(r.next), r.visited, out};
+}
+
+Result<ScanResult> PoolKernelOps::list_mapped(VSpaceRef vspace, VirtAddr va, uint64_t length,
+                                              std::span<VirtAddr> pages) {
+  uint64_t raw[kScanMaxReport];
+  if (pages.size() < kScanMaxReport) return kern::fail(Error::InvalidArgument);
+  const RawScan r = TRY(m_kernel->scan(vspace.handle, va.value(), length, kScanReportAddresses, ~uint64_t{0}, raw));
+  for (uint64_t i = 0; i < r.count; ++i) pages[i] = VirtAddr(raw[i]);
+  return ScanResult{VirtAddr(r.next), r.visited, r.count};
+}
+
 }  // namespace pager

@@ -37,11 +37,19 @@ class PoolKernelOps final : public KernelOps {
   // is refused by the pool.
   Result<PageInfo> lookup(VSpaceRef vspace, VirtAddr va) override;
   Result<FrameRef> copy_page(VSpaceRef vspace, VirtAddr va, FrameRef frame, Perm perm) override;
+  // Threshold 1: the direct map's mapping is the last one left.
+  Result<ScanResult> unmap_collect(VSpaceRef vspace, VirtAddr va, uint64_t length,
+                                   std::span<FrameRef> freed) override;
+  Result<ScanResult> list_mapped(VSpaceRef vspace, VirtAddr va, uint64_t length,
+                                 std::span<VirtAddr> pages) override;
+  // Frames a scan reported that the pool does not know (never expected).
+  uint64_t foreign_frames() const { return m_foreign_frames; }
 
  private:
   Invocations* m_kernel;
   MemoryPool* m_pool;
   uint64_t m_cnode;
+  uint64_t m_foreign_frames = 0;
 };
 
 }  // namespace pager

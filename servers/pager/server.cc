@@ -44,6 +44,16 @@ Response reply(std::initializer_list<uint64_t> words) {
 }
 Response reply_error(Errno e) { return reply({msg::result_word(-int64_t(e))}); }
 
+// The policy registered under `index` (policies.def order), or nullptr.
+const Policy* policy_at(uint64_t index) {
+  const std::span<const PolicyEntry> all = registered_policies();
+  return index < all.size() ? &all[index].get() : nullptr;
+}
+
+// Nothing a process maps lies outside its regions but its IPC buffer, and
+// that must stay above them all for covering_range (policy.h).
+static_assert(protocol::kIpcBufferVa >= protocol::kStackTop);
+
 }  // namespace
 
 Server::Server(Invocations& kernel, MemoryPool& pool, FaultSink& faults, const ServerConfig& config)
@@ -60,9 +70,11 @@ procmgr::LoadLimits Server::load_limits() {
 Response Server::handle(const Request& request) {
   const uint64_t badge = request.badge;
   if ((badge & protocol::kFaultBit) != 0 && !msg::is_server_badge(badge)) {
+    ++m_stats.faults;
     return fault(badge & ~protocol::kFaultBit, request);
   }
   const bool procmgr = badge == msg::kProcmgrBadge;
+  ++(procmgr ? m_stats.from_procmgr : m_stats.from_processes);
   const uint64_t* mr = request.mr;
   const auto need = [&](uint64_t words) { return request.length >= words; };
 
@@ -74,16 +86,47 @@ Response Server::handle(const Request& request) {
     case Label::Load: {
       if (!procmgr) return reply_error(Errno::NotPermitted);
       if (!need(3)) return reply_error(Errno::Invalid);
-      const auto r = load(mr[0], mr[1], mr[2]);
+      const auto r = load(mr[0], mr[1], mr[2], need(4) ? mr[3] : 0);
       if (!r) return reply_error(r.error());
       return reply({r->id, r->entry.value(), r->sp.value()});
     }
     case Label::Fork: {
       if (!procmgr) return reply_error(Errno::NotPermitted);
       if (!need(1)) return reply_error(Errno::Invalid);
-      const auto r = fork(mr[0]);
+      const auto r = fork(mr[0], VirtAddr(need(2) ? mr[1] : 0));
       if (!r) return reply_error(r.error());
       return reply({r->id, r->stats.pages_copied, r->stats.pages_shared});
+    }
+    case Label::SetPolicy: {
+      if (!procmgr) return reply_error(Errno::NotPermitted);
+      if (!need(2)) return reply_error(Errno::Invalid);
+      const auto r = set_policy(mr[0], mr[1]);
+      return r ? reply({0}) : reply_error(r.error());
+    }
+    case Label::PolicyName: {
+      if (!need(1)) return reply_error(Errno::Invalid);
+      const Policy* policy = policy_at(mr[0]);
+      if (policy == nullptr) return reply_error(Errno::NoEntry);
+      const char* name = policy->name();
+      size_t length = 0;
+      while (name[length] != '\0' && length < protocol::kPolicyNameMax) ++length;
+      static_assert(protocol::kPolicyNameMax < 2 * sizeof(uint64_t));
+      Response r = reply({length, 0, 0});
+      msg::pack(r.mr + 1, name, length);
+      return r;
+    }
+    case Label::Stats: {
+      if (!need(1)) return reply_error(Errno::Invalid);
+      const ServerStats& s = m_stats;
+      switch (static_cast<protocol::StatsGroup>(mr[0])) {
+        case protocol::StatsGroup::Fork:
+          return reply({0, s.forks, s.fork_pages_copied, s.fork_pages_shared, s.releases, m_spaces.count()});
+        case protocol::StatsGroup::Faults:
+          return reply({0, s.zero_fills, s.cow_copies, s.cow_made_writable, s.spurious_faults, s.faults_reported});
+        case protocol::StatsGroup::Messages:
+          return reply({0, s.from_procmgr, s.from_processes, s.faults, 0, 0});
+      }
+      return reply_error(Errno::Invalid);
     }
     case Label::Release: {
       if (!procmgr) return reply_error(Errno::NotPermitted);
@@ -175,7 +218,10 @@ posix::Status Server::post_caps(const AddressSpace& space) {
 
 // ---- Load ----------------------------------------------------------------------
 
-posix::Result<LoadResult> Server::load(uint64_t image_size, uint64_t block_offset, uint64_t block_length) {
+posix::Result<LoadResult> Server::load(uint64_t image_size, uint64_t block_offset, uint64_t block_length,
+                                       uint64_t policy_index) {
+  const Policy* policy = policy_at(policy_index);
+  if (policy == nullptr) return posix::fail(Errno::Invalid);
   const std::span<const uint8_t> exchange = m_config.exchange;
   const uint64_t area = exchange.size();
   if (image_size > area || block_offset > area || block_length > area - block_offset) {
@@ -187,7 +233,7 @@ posix::Result<LoadResult> Server::load(uint64_t image_size, uint64_t block_offse
   const procmgr::InitialStack stack = POSIX_TRY(procmgr::build_initial_stack(
       args.argv, args.envp, procmgr::aux_from_plan(plan), VirtAddr(protocol::kStackTop), m_stack_scratch));
 
-  AddressSpace* space = POSIX_TRY(create_space(*m_config.policy));
+  AddressSpace* space = POSIX_TRY(create_space(*policy));
   ScopeGuard undo([&] { destroy_space(*space); });
 
   // Region errors here mean an image make_load_plan accepted but the
@@ -275,7 +321,7 @@ posix::Status Server::map_stack(AddressSpace& space, const procmgr::InitialStack
 
 // ---- Fork and release --------------------------------------------------------------
 
-posix::Result<ForkResult> Server::fork(uint64_t parent_id) {
+posix::Result<ForkResult> Server::fork(uint64_t parent_id, VirtAddr sp) {
   AddressSpace* parent = m_spaces.find(parent_id);
   if (parent == nullptr) return posix::fail(Errno::Invalid);
   AddressSpace* child = POSIX_TRY(create_space(*parent->policy));
@@ -284,10 +330,14 @@ posix::Result<ForkResult> Server::fork(uint64_t parent_id) {
   Result<RegionSet> regions = parent->regions.fork();
   if (!regions) return posix::fail(errno_of(regions.error()));
   child->regions = std::move(*regions);
-  const Result<ForkStats> stats = parent->policy->fork(m_ops, parent->regions, parent->vspace, child->vspace);
+  const Result<ForkStats> stats =
+      parent->policy->fork(m_ops, parent->regions, parent->vspace, child->vspace, ForkHints{sp});
   if (!stats) return posix::fail(errno_of(stats.error()));
   POSIX_TRY(post_caps(*child));
   undo.disarm();
+  ++m_stats.forks;
+  m_stats.fork_pages_copied += stats->pages_copied;
+  m_stats.fork_pages_shared += stats->pages_shared;
   return ForkResult{child->id, *stats};
 }
 
@@ -295,6 +345,15 @@ posix::Status Server::release(uint64_t id) {
   AddressSpace* space = m_spaces.find(id);
   if (space == nullptr) return posix::fail(Errno::Invalid);
   destroy_space(*space);
+  ++m_stats.releases;
+  return {};
+}
+
+posix::Status Server::set_policy(uint64_t id, uint64_t policy_index) {
+  AddressSpace* space = m_spaces.find(id);
+  const Policy* policy = policy_at(policy_index);
+  if (space == nullptr || policy == nullptr) return posix::fail(Errno::Invalid);
+  space->policy = policy;
   return {};
 }
 
@@ -370,11 +429,12 @@ Response Server::fault(uint64_t id, const Request& request) {
   FaultReport report{.id = id, .signal = 0, .pc = request.mr[0], .address = 0};
   if (label == uapi::FaultLabel::PageFault && request.length >= 3) {
     report.address = request.mr[1];
-    report.signal = page_fault_signal(space->policy->handle_fault(m_ops, space->regions, space->vspace,
-                                                                  VirtAddr(request.mr[1]),
-                                                                  static_cast<Access>(request.mr[2])));
+    const Result<FaultResolution> resolved = space->policy->handle_fault(
+        m_ops, space->regions, space->vspace, VirtAddr(request.mr[1]), static_cast<Access>(request.mr[2]));
+    report.signal = page_fault_signal(resolved);
     if (report.signal == 0) {
       ++m_faults_resolved;
+      count(*resolved);
       return resume;
     }
     // libos's buffer probe touched a bad page: not a segfault. The thread
@@ -392,8 +452,19 @@ Response Server::fault(uint64_t id, const Request& request) {
     report.signal = fault_signal(label, request.mr[1]);
     if (label == uapi::FaultLabel::Exception) report.address = request.mr[2];
   }
+  ++m_stats.faults_reported;
   m_faults->report(report);
   return stop;
+}
+
+void Server::count(FaultResolution resolution) {
+  switch (resolution) {
+    case FaultResolution::ZeroFilled: ++m_stats.zero_fills; break;
+    case FaultResolution::Copied: ++m_stats.cow_copies; break;
+    case FaultResolution::MadeWritable: ++m_stats.cow_made_writable; break;
+    case FaultResolution::Spurious: ++m_stats.spurious_faults; break;
+    case FaultResolution::Segfault: break;
+  }
 }
 
 }  // namespace pager

@@ -43,7 +43,7 @@ struct Request {
 struct Response {
   bool send = true;
   uint64_t length = 0;
-  uint64_t mr[4] = {};
+  uint64_t mr[8] = {};
 };
 
 class FaultSink {
@@ -58,7 +58,22 @@ struct ServerConfig {
   uint64_t cnode = 0;        // the pager's own CNode
   uint64_t mailbox = 0;      // the mailbox CNode cap (protocol.h)
   std::span<uint8_t> exchange;  // the exchange area, kExchangeBytes
-  const Policy* policy = nullptr;  // for new address spaces
+};
+
+// The counters of the Stats request (protocol.h StatsGroup), since start.
+struct ServerStats {
+  uint64_t forks = 0;
+  uint64_t fork_pages_copied = 0;
+  uint64_t fork_pages_shared = 0;
+  uint64_t releases = 0;
+  uint64_t zero_fills = 0;
+  uint64_t cow_copies = 0;
+  uint64_t cow_made_writable = 0;
+  uint64_t spurious_faults = 0;
+  uint64_t faults_reported = 0;
+  uint64_t from_procmgr = 0;
+  uint64_t from_processes = 0;
+  uint64_t faults = 0;
 };
 
 struct LoadResult {
@@ -83,8 +98,10 @@ class Server {
 
   // ---- The operations, as handle() runs them (public for the tests) ----
   // Load: image at exchange offset 0, exec block at [block_offset, +length).
-  posix::Result<LoadResult> load(uint64_t image_size, uint64_t block_offset, uint64_t block_length);
-  posix::Result<ForkResult> fork(uint64_t parent_id);
+  posix::Result<LoadResult> load(uint64_t image_size, uint64_t block_offset, uint64_t block_length,
+                                 uint64_t policy_index = 0);
+  posix::Result<ForkResult> fork(uint64_t parent_id, VirtAddr sp = VirtAddr(0));
+  posix::Status set_policy(uint64_t id, uint64_t policy_index);
   posix::Status release(uint64_t id);
   posix::Status read_user(uint64_t id, uint64_t va, uint64_t length, uint64_t exchange_offset);
   posix::Result<uint64_t> sbrk(uint64_t id, int64_t increment);
@@ -100,6 +117,7 @@ class Server {
   // down (logged by main, zero in every test).
   uint64_t internal_errors() const { return m_internal_errors; }
   uint64_t faults_resolved() const { return m_faults_resolved; }
+  const ServerStats& stats() const { return m_stats; }
   // Faults of libos's buffer probe, answered with its EFAULT exit.
   uint64_t probe_faults() const { return m_probe_faults; }
 
@@ -119,6 +137,7 @@ class Server {
   posix::Status map_stack(AddressSpace& space, const procmgr::InitialStack& stack);
   // Copies the VSpace and IPC-buffer caps into the mailbox.
   posix::Status post_caps(const AddressSpace& space);
+  void count(FaultResolution resolution);
   // Every byte of [va, va + length) inside a readable region's accessible part.
   static bool readable(const RegionSet& regions, uint64_t va, uint64_t length);
 
@@ -130,6 +149,7 @@ class Server {
   SpaceTable m_spaces;
   uint64_t m_internal_errors = 0;
   uint64_t m_faults_resolved = 0;
+  ServerStats m_stats;
   uint64_t m_probe_faults = 0;
   std::string_view m_strings[kMaxExecStrings];
   alignas(16) uint8_t m_stack_scratch[kStackScratchBytes];

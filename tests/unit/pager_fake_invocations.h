@@ -317,6 +317,37 @@ class FakeInvocations final : public Invocations {
     return old;
   }
 
+  Result<RawScan> scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags, uint64_t threshold,
+                       std::span<uint64_t, kScanMaxReport> out) override {
+    TRY(tick());
+    Object& vs = TRY(vspace_object(vspace));
+    if ((flags & ~(kScanUnmap | kScanReportAddresses)) != 0) return kern::fail(Error::InvalidArgument);
+    TRY(check_range(va, length));
+    ++m_scans;
+    RawScan r{va + length, 0, 0};
+    for (auto it = vs.table.lower_bound(va); it != vs.table.end() && it->first < va + length;) {
+      const uint64_t page = it->first;
+      const uint64_t paddr = it->second.paddr;
+      if (flags & kScanUnmap) {
+        if (&vs == &m_objects[m_self_vspace]) direct_unmap_page(page);
+        --m_counts[paddr];
+        it = vs.table.erase(it);
+      } else {
+        ++it;
+      }
+      ++r.visited;
+      if (m_counts[paddr] <= threshold) {
+        out[r.count++] = (flags & kScanReportAddresses) ? page : paddr;
+        if (r.count == kScanMaxReport) {
+          r.next = page + kPageSize;
+          break;
+        }
+      }
+    }
+    return r;
+  }
+  uint64_t scans() const { return m_scans; }
+
   // ---- The processes' view and the tests' probes ----
 
   // The pager's direct map: kDirectMapVa in its VSpace is this pointer.
@@ -555,6 +586,7 @@ class FakeInvocations final : public Invocations {
   }
 
   uint64_t m_radix;
+  uint64_t m_scans = 0;
   uint64_t m_phys_base = 0;     // lowest pool address
   uint64_t m_phys_size = 0;     // up to the end of the highest pool
   int m_fd = -1;                // the physical memory

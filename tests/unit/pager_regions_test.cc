@@ -171,6 +171,49 @@ class FakeKernel final : public KernelOps {
     return FrameRef{old};
   }
 
+  Result<ScanResult> unmap_collect(VSpaceRef vs, VirtAddr va, uint64_t length, std::span<FrameRef> freed) override {
+    if (freed.size() < kScanBatch) return kern::fail(Error::InvalidArgument);
+    TRY(check_range(va, length));
+    ++m_scans;
+    auto& table = m_tables[vs.handle];
+    ScanResult r{va + length, 0, 0};
+    for (auto it = table.lower_bound(va.value()); it != table.end() && it->first < va.value() + length;) {
+      const uint64_t frame = it->second.frame;
+      const uint64_t page = it->first;
+      it = table.erase(it);
+      ++r.visited;
+      if (--m_counts[frame - 1] == 0) {
+        freed[r.count++] = FrameRef{frame};
+        if (r.count == kScanBatch) {
+          r.next = VirtAddr(page + kPageSize);
+          break;
+        }
+      }
+    }
+    return r;
+  }
+
+  Result<ScanResult> list_mapped(VSpaceRef vs, VirtAddr va, uint64_t length, std::span<VirtAddr> pages) override {
+    if (pages.size() < kScanBatch) return kern::fail(Error::InvalidArgument);
+    TRY(check_range(va, length));
+    ++m_scans;
+    auto& table = m_tables[vs.handle];
+    ScanResult r{va + length, 0, 0};
+    for (auto it = table.lower_bound(va.value()); it != table.end() && it->first < va.value() + length; ++it) {
+      ++r.visited;
+      pages[r.count++] = VirtAddr(it->first);
+      if (r.count == kScanBatch) {
+        r.next = VirtAddr(it->first + kPageSize);
+        break;
+      }
+    }
+    return r;
+  }
+
+  // Scan calls made so far (for the tests that a release costs calls in
+  // proportion to the mapped pages).
+  uint64_t scans() const { return m_scans; }
+
   // ---- The process's view: loads and stores through the page tables ----
 
   // The byte at va, or nullopt when the access would fault.
@@ -231,6 +274,7 @@ class FakeKernel final : public KernelOps {
   std::vector<uint64_t> m_free;
   size_t m_limit;
   size_t m_allocated = 0;
+  uint64_t m_scans = 0;
   std::map<uint64_t, std::map<uint64_t, Pte>> m_tables;  // vspace -> va -> pte
 };
 
@@ -578,7 +622,7 @@ TEST_F(EagerTest, ForkCopiesWritablePagesAndIsolates) {
   auto child_regions = regions.fork();
   ASSERT_TRUE(child_regions);
   const size_t before = kernel.allocated();
-  auto stats = policy.fork(kernel, regions, kParent, kChild);
+  auto stats = policy.fork(kernel, regions, kParent, kChild, ForkHints{});
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->pages_copied, 13u);
   EXPECT_EQ(stats->pages_shared, 2u);  // text and rodata
@@ -625,7 +669,7 @@ TEST_F(EagerTest, ForkCopiesWritablePagesAndIsolates) {
 }
 
 TEST_F(EagerTest, ForkOfAnEmptyAddressSpace) {
-  auto stats = policy.fork(kernel, regions, kParent, kChild);
+  auto stats = policy.fork(kernel, regions, kParent, kChild, ForkHints{});
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->pages_copied, 0u);
   EXPECT_EQ(kernel.mapped_pages(kChild), 0u);
@@ -640,7 +684,7 @@ TEST_F(EagerTest, ForkOutOfFramesRollsBack) {
   for (size_t extra = 0; extra < 13; ++extra) {
     SCOPED_TRACE(extra);
     kernel.set_frame_limit(before + extra);
-    EXPECT_TRUE(fails_with(policy.fork(kernel, regions, kParent, kChild), Error::NotEnoughMemory));
+    EXPECT_TRUE(fails_with(policy.fork(kernel, regions, kParent, kChild, ForkHints{}), Error::NotEnoughMemory));
     EXPECT_EQ(kernel.mapped_pages(kChild), 0u);
     EXPECT_EQ(kernel.allocated(), before);
     EXPECT_TRUE(kernel.check_counts());
@@ -650,7 +694,7 @@ TEST_F(EagerTest, ForkOutOfFramesRollsBack) {
     }
   }
   kernel.set_frame_limit(before + 13);
-  EXPECT_TRUE(policy.fork(kernel, regions, kParent, kChild));
+  EXPECT_TRUE(policy.fork(kernel, regions, kParent, kChild, ForkHints{}));
 }
 
 // A page left copy-on-write (by a cow fork before this process switched to

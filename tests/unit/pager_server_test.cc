@@ -60,7 +60,7 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(pool->init(kernel, config));
     server = std::make_unique<Server>(
         kernel, *pool, sink,
-        ServerConfig{.cnode = kCNode, .mailbox = kMailbox, .exchange = exchange, .policy = *find_policy("eager")});
+        ServerConfig{.cnode = kCNode, .mailbox = kMailbox, .exchange = exchange});
     initial_free = pool->free_bytes();
   }
 
@@ -212,7 +212,7 @@ TEST_F(ServerTest, LoadBuildsTheAddressSpace) {
   EXPECT_EQ(space->regions.find(VirtAddr(0x11000))->kind, RegionKind::Data);
   EXPECT_EQ(space->regions.heap_break(), VirtAddr(0x12000));
   EXPECT_EQ(space->regions.find(VirtAddr(protocol::kStackTop - protocol::kStackMax))->kind, RegionKind::Stack);
-  EXPECT_EQ(std::string(space->policy->name()), "eager");
+  EXPECT_STREQ(space->policy->name(), registered_policies()[0].name);  // Load without a policy index
   EXPECT_TRUE(space->regions.check_invariants());
 }
 
@@ -334,6 +334,9 @@ class ForkTest : public ServerTest {
     ServerTest::SetUp();
     put_default();
     parent = load();
+    // These tests count eager's copies; the policies themselves are tested
+    // in pager_policy_test.cc.
+    ASSERT_TRUE(server->set_policy(parent, policy_index("eager")));
     ASSERT_EQ(call(parent, Label::Sbrk, {3 * kPageSize}).mr[0], 0x12000u);
     for (uint64_t va : written()) ASSERT_TRUE(store_byte(parent, va, pattern(va)));
   }
@@ -341,6 +344,14 @@ class ForkTest : public ServerTest {
     return {0x11190, 0x12000, 0x13000 + 5, 0x14000 + 77, protocol::kStackTop - 3 * kPageSize};
   }
   static uint8_t pattern(uint64_t va) { return uint8_t(va >> 12) ^ 0x5a; }
+  static uint64_t policy_index(const char* name) {
+    const auto all = registered_policies();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (std::string(all[i].name) == name) return i;
+    }
+    ADD_FAILURE() << "no policy " << name;
+    return 0;
+  }
 
   uint64_t parent = 0;
 };
@@ -647,7 +658,8 @@ TEST_F(ServerTest, ShortAndUnknownMessages) {
   EXPECT_EQ(procmgr(Label::Ping, {}).mr[0], word(Errno::Invalid));
   EXPECT_EQ(procmgr(Label(0), {}).mr[0], word(Errno::NoSys));
   EXPECT_EQ(procmgr(Label(99), {1, 2}).mr[0], word(Errno::NoSys));
-  EXPECT_EQ(call(5, Label(7), {}).mr[0], word(Errno::NoSys));
+  EXPECT_EQ(call(5, Label(11), {}).mr[0], word(Errno::NoSys));
+  EXPECT_EQ(call(5, Label::SetPolicy, {1, 0}).mr[0], word(Errno::NotPermitted));
   const Response ping = call(12345, Label::Ping, {0x70696e67});
   EXPECT_TRUE(ping.send);
   EXPECT_EQ(ping.length, 1u);

@@ -49,6 +49,9 @@ kern::Status status_of(const os::Result<T>& r) {
   return {};
 }
 
+// FIXME: uapi::Label::VSpaceScan once the kernel's invocations.def has it.
+constexpr Label kVSpaceScan = static_cast<Label>(38);
+
 class KernelInvocations final : public pager::Invocations {
  public:
   kern::Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t cnode,
@@ -103,6 +106,41 @@ class KernelInvocations final : public pager::Invocations {
     const auto r = os::invoke(vspace, Label::VSpaceCopyPage, {va, perm}, {frame});
     if (!r) return kern::fail(error_of(r.error()));
     return r->mr[0];
+  }
+  kern::Result<pager::RawScan> scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags,
+                                    uint64_t threshold, std::span<uint64_t, pager::kScanMaxReport> out) override {
+    const auto r = os::invoke(vspace, kVSpaceScan, {va, length, flags, threshold});
+    if (!r && r.error() == uapi::Error::IllegalOperation) return scan_by_lookups(vspace, va, length, flags, threshold, out);
+    if (!r) return kern::fail(error_of(r.error()));
+    const uint64_t count = r->mr[2] < out.size() ? r->mr[2] : out.size();
+    for (uint64_t i = 0; i < count; ++i) out[i] = r->mr[3 + i];
+    return pager::RawScan{r->mr[0], r->mr[1], count};
+  }
+
+ private:
+  // FIXME: temporary, until the kernel has VSpaceScan: the same answer from
+  // one VSpaceLookup per page of the range.
+  kern::Result<pager::RawScan> scan_by_lookups(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags,
+                                               uint64_t threshold, std::span<uint64_t, pager::kScanMaxReport> out) {
+    pager::RawScan result{va + length, 0, 0};
+    for (uint64_t page = va; page < va + length; page += 4096) {
+      const auto info = lookup(vspace, page);
+      if (!info) continue;
+      uint64_t count = info->map_count;
+      if (flags & pager::kScanUnmap) {
+        TRY(unmap(vspace, page, 4096));
+        --count;
+      }
+      ++result.visited;
+      if (count <= threshold) {
+        out[result.count++] = (flags & pager::kScanReportAddresses) ? page : info->paddr;
+        if (result.count == out.size()) {
+          result.next = page + 4096;
+          break;
+        }
+      }
+    }
+    return result;
   }
 };
 
@@ -222,7 +260,6 @@ int main(uint64_t pool_count) {
               kern::error_name(s.error()));
   }
 
-  const pager::Policy* policy = *pager::find_policy("eager");
   const auto notification = pool->make_object(uapi::ObjectType::Notification, 0);
   if (notification) {
     g_notification = *notification;
@@ -236,9 +273,9 @@ int main(uint64_t pool_count) {
       pager::ServerConfig{.cnode = boot_caps::kSelfCNode,
                           .mailbox = boot_caps::kPagerMailbox,
                           .exchange = {reinterpret_cast<uint8_t*>(boot_caps::kPagerExchangeVa),
-                                       exchange_mapped ? pager::protocol::kExchangeBytes : 0},
-                          .policy = policy});
-  os::print("pager: up, {} KiB of memory, policy {}\n", pool->total_bytes() >> 10, policy->name());
+                                       exchange_mapped ? pager::protocol::kExchangeBytes : 0}});
+  os::print("pager: up, {} KiB of memory, {} policies\n", pool->total_bytes() >> 10,
+            pager::registered_policies().size());
 
   // Serve: a request answered is replied to by the reply half of the next
   // ReplyRecv; a fault left unanswered is followed by a plain Recv, which
@@ -260,6 +297,8 @@ int main(uint64_t pool_count) {
       message = os::syscall(Syscall::Recv, boot_caps::kServiceEndpoint, MessageInfo{});
       continue;
     }
+    uapi::IpcBuffer* buffer = os::ipc_buffer();
+    for (uint64_t i = 4; i < response.length; ++i) buffer->mr[i] = response.mr[i];
     message = os::syscall(Syscall::ReplyRecv, boot_caps::kServiceEndpoint, MessageInfo::make(0, response.length),
                           response.mr[0], response.mr[1], response.mr[2], response.mr[3]);
   }

@@ -6,12 +6,13 @@
 // copied" holds under every policy.
 //
 // The copy uses only kernel invocations, no mapping of frames into the
-// pager: each writable region is first shared into the child with one
-// CopyRange(SHARE), then every page the child now maps is replaced by a
-// private copy with CopyPage, which copies the parent's frame into a fresh one
-// and drops the shared mapping. On any failure the child's mappings are
-// released again, which frees exactly the copies (their only mapping is the
-// child's) and leaves the parent's frames alone.
+// pager: the whole address space is first shared into the child with one
+// CopyRange(SHARE), then every page the child now maps in a writable region
+// (listed by VSpaceScan, 60 at a time) is replaced by a private copy with
+// CopyPage, which copies the parent's frame into a fresh one and drops the
+// shared mapping. On any failure the child's mappings are released again,
+// which frees exactly the copies (their only mapping is the child's) and
+// leaves the parent's frames alone.
 #include "../policy.h"
 
 namespace pager {
@@ -24,8 +25,8 @@ class EagerPolicy final : public Policy {
 
   const char* name() const override { return "eager"; }
 
-  Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent,
-                         VSpaceRef child) const override {
+  Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
+                         const ForkHints&) const override {
     ForkStats stats;
     const Status copied = copy_regions(kernel, regions, parent, child, stats);
     if (!copied) {
@@ -51,32 +52,18 @@ class EagerPolicy final : public Policy {
  private:
   static Status copy_regions(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
                              ForkStats& stats) {
+    const Range all = covering_range(regions);
+    if (all.empty()) return {};
+    const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, all.start, all.size(), CopyMode::Share));
+    stats.pages_shared = shared.mapped;
     for (const Region& r : regions.regions()) {
-      if (r.start == r.end) continue;  // an empty heap
-      const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, r.start, r.size(), CopyMode::Share));
-      if (!r.writable()) {
-        stats.pages_shared += shared.mapped;
-        continue;
-      }
-      // Replace each shared page by a private copy; stop once all the pages
-      // CopyRange reported are done, so a sparse region costs no more lookups
-      // than it must.
-      uint64_t left = shared.mapped;
-      for (VirtAddr page = r.start; left > 0 && page < r.end; page += kern::kPageSize) {
-        const Result<PageInfo> info = kernel.lookup(child, page);
-        if (!info) {
-          if (info.error() == Error::FailedLookup) continue;
-          return kern::fail(info.error());
-        }
-        const FrameRef frame = TRY(kernel.alloc_frame());
-        const Result<FrameRef> old = kernel.copy_page(child, page, frame, r.perm);
-        if (!old) {
-          kernel.free_frame(frame);
-          return kern::fail(old.error());
-        }
+      if (!r.writable() || r.start == r.end) continue;
+      TRY(for_each_mapped(kernel, child, r.start, r.end, [&](VirtAddr page) -> Status {
+        TRY(copy_into_private_frame(kernel, child, page, r.perm));
         ++stats.pages_copied;
-        --left;
-      }
+        --stats.pages_shared;
+        return {};
+      }));
     }
     return {};
   }

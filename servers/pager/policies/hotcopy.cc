@@ -1,0 +1,108 @@
+// The `hotcopy` policy, our own: copy-on-write for everything except the few
+// stack pages around the parent's stack pointer, which are copied at fork.
+//
+// The idea. Right after fork both processes return through the same stack
+// frames: the parent runs first (procmgr answers it before the child is
+// scheduled) and writes its stack at once, and so does the child when it
+// runs, whether it is about to exit or to exec. Under `cow` each of those
+// first writes is a page fault delivered to the pager over IPC, resolved
+// with a lookup and a copy (the first writer) or a permission change (the
+// last one): two faults per hot page, each several times dearer than the
+// copy itself. Here the pager copies the hot pages during fork, inside the
+// Fork request it is serving anyway, for the price of the copies alone.
+// Everything else stays copy-on-write, so the cost of fork still does not
+// grow with the size of the address space.
+//
+// How. Three CopyRange calls: COW below the hot window, SHARE inside it (the
+// parent's entries stay exactly as they are: writable pages stay writable,
+// a page still copy-on-write with an older child stays marked), COW above.
+// Then each page the child got in the window is replaced by a private copy
+// (CopyPage). The window is the page holding sp, kHotPagesBelow pages
+// under it (calls made right after fork) and kHotPagesAbove above it (the
+// callers' frames fork returns into), clipped to the stack region.
+//
+// The benchmark (docs/fork.md) shows the effect: see the fault counts of
+// cow and hotcopy after a fork.
+#include "../policy.h"
+
+namespace pager {
+
+namespace {
+
+constexpr uint64_t kHotPagesBelow = 1;
+constexpr uint64_t kHotPagesAbove = 1;
+
+class HotCopyPolicy final : public Policy {
+ public:
+  constexpr HotCopyPolicy() = default;
+
+  const char* name() const override { return "hotcopy"; }
+
+  Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
+                         const ForkHints& hints) const override {
+    const Range all = covering_range(regions);
+    if (all.empty()) return ForkStats{};
+    const Range hot = hot_window(regions, hints.sp);
+    if (hot.empty()) {
+      const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, all.start, all.size(), CopyMode::Cow));
+      return ForkStats{.pages_copied = 0, .pages_shared = shared.mapped};
+    }
+    ForkStats stats;
+    const Status copied = copy(kernel, regions, parent, child, all, hot, stats);
+    if (!copied) {
+      (void)release_regions(kernel, regions, child);
+      return kern::fail(copied.error());
+    }
+    return stats;
+  }
+
+  Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace, VirtAddr va,
+                                       Access access) const override {
+    return handle_fault_common(kernel, regions, vspace, va, access);
+  }
+
+  Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const override {
+    return release_regions(kernel, regions, vspace);
+  }
+
+ private:
+  // The pages around sp inside the stack region, or empty when sp is not in
+  // the stack's accessible part (unknown, or a thread on another stack).
+  static Range hot_window(const RegionSet& regions, VirtAddr sp) {
+    const Region* stack = regions.find(sp);
+    if (stack == nullptr || stack->kind != RegionKind::Stack || !stack->contains(sp)) return {};
+    const VirtAddr page = sp.align_down(kern::kPageSize);
+    const uint64_t below = kHotPagesBelow * kern::kPageSize;
+    const uint64_t above = (kHotPagesAbove + 1) * kern::kPageSize;
+    const VirtAddr lo = page - stack->start >= below ? page - below : stack->start;
+    const VirtAddr hi = stack->end - page >= above ? page + above : stack->end;
+    return {lo, hi};
+  }
+
+  static Status copy(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
+                     const Range& all, const Range& hot, ForkStats& stats) {
+    if (all.start < hot.start) {
+      stats.pages_shared +=
+          TRY(kernel.copy_range(parent, child, all.start, hot.start - all.start, CopyMode::Cow)).mapped;
+    }
+    stats.pages_shared += TRY(kernel.copy_range(parent, child, hot.start, hot.size(), CopyMode::Share)).mapped;
+    if (hot.end < all.end) {
+      stats.pages_shared += TRY(kernel.copy_range(parent, child, hot.end, all.end - hot.end, CopyMode::Cow)).mapped;
+    }
+    const Perm perm = regions.find(hot.start)->perm;
+    return for_each_mapped(kernel, child, hot.start, hot.end, [&](VirtAddr page) -> Status {
+      TRY(copy_into_private_frame(kernel, child, page, perm));
+      ++stats.pages_copied;
+      --stats.pages_shared;
+      return {};
+    });
+  }
+};
+
+constinit const HotCopyPolicy g_hotcopy;
+
+}  // namespace
+
+const Policy& policy_hotcopy() { return g_hotcopy; }
+
+}  // namespace pager
