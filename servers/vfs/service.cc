@@ -26,6 +26,8 @@ Service::~Service() {
 
 std::optional<Message> Service::handle(uint64_t badge, const Message& request) {
   if (request.label < kCountedLabels) ++m_requests[request.label];
+  if (badge == msg::kProcmgrBadge) ++m_from_procmgr;
+  else if (!msg::is_server_badge(badge)) ++m_from_processes;
   Result<Message> answer = serve(badge, request);
   if (!answer && answer.error() == Errno::Again) return park(badge, request);
   // Anything but a parked request may have made room or data for others.
@@ -38,6 +40,7 @@ Result<Message> Service::serve(uint64_t badge, const Message& request) {
   auto label = static_cast<Label>(request.label);
   switch (label) {
     case Label::Ping: return reply_value(static_cast<int64_t>(VFS_TRY(in.word(0))));
+    case Label::Stats: return reply_words(0, {m_from_procmgr, m_from_processes});
 
     case Label::ProcNew:
     case Label::ProcFork:

@@ -6,7 +6,7 @@
 // Who may ask what (protocol.h): procmgr (msg::kProcmgrBadge) the process
 // hooks and ReadPath, vfs's console thread (msg::kConsoleBadge)
 // ConsoleInput, processes (badged with their pid) the file calls; anyone
-// Ping. A label sent by the wrong party gets -EPERM, an unknown label
+// Ping and Stats. A label sent by the wrong party gets -EPERM, an unknown label
 // -ENOSYS, a process vfs has no table for -ESRCH, a malformed request a
 // precise -errno (request.h).
 //
@@ -82,6 +82,10 @@ class Service {
     auto i = static_cast<size_t>(label);
     return i < kCountedLabels ? m_requests[i] : 0;
   }
+  // Requests received from procmgr and from processes (any label, Stats's
+  // answer): the console thread's are in neither.
+  uint64_t from_procmgr() const { return m_from_procmgr; }
+  uint64_t from_processes() const { return m_from_processes; }
 
  private:
   using Label = protocol::Label;
@@ -132,6 +136,8 @@ class Service {
   Parked** m_parked_tail = &m_parked;
   size_t m_parked_count = 0;
   uint64_t m_requests[kCountedLabels] = {};
+  uint64_t m_from_procmgr = 0;
+  uint64_t m_from_processes = 0;
 };
 
 }  // namespace vfs

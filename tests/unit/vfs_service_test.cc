@@ -198,7 +198,7 @@ TEST_F(ServiceTest, PingAnswersAnyone) {
 }
 
 TEST_F(ServiceTest, UnknownLabelIsNoSys) {
-  for (uint64_t label : {uint64_t{0}, uint64_t{6}, uint64_t{29}, uint64_t{41}, uint64_t{1} << 40}) {
+  for (uint64_t label : {uint64_t{0}, uint64_t{6}, uint64_t{30}, uint64_t{41}, uint64_t{1} << 40}) {
     Message m;
     m.label = label;
     m.length = 1;
@@ -904,6 +904,29 @@ TEST_F(ServiceTest, RequestsAreCountedByLabel) {
   call(1, request(Label::Ping, {0}));
   EXPECT_EQ(service.requests(Label::Ping), 2u);
   EXPECT_EQ(service.requests(Label::ProcNew), 1u);
+  proc_exit(1);
+}
+
+// Stats: anyone may ask; the counts include the Stats request itself and
+// leave out the console thread's messages.
+TEST_F(ServiceTest, StatsCountMessagesFromProcmgrAndFromProcesses) {
+  proc_new(1);
+  call(1, request(Label::Ping, {0}));
+  call(kConsoleThread, request(Label::Ping, {0}));
+  Message r = call(1, request(Label::Stats, {}));
+  ASSERT_EQ(r.length, 3u);
+  EXPECT_EQ(r.mr[0], 0u);
+  EXPECT_EQ(r.mr[1], 1u);  // ProcNew
+  EXPECT_EQ(r.mr[2], 2u);  // Ping and this Stats
+  r = call(kProcmgr, request(Label::Stats, {}));
+  EXPECT_EQ(r.mr[1], 2u);
+  EXPECT_EQ(r.mr[2], 2u);
+  EXPECT_EQ(service.from_procmgr(), 2u);
+  EXPECT_EQ(service.from_processes(), 2u);
+  // A process vfs has no table for is counted and answered too.
+  r = call(7, request(Label::Stats, {}));
+  EXPECT_EQ(r.mr[0], 0u);
+  EXPECT_EQ(r.mr[2], 3u);
   proc_exit(1);
 }
 
