@@ -3,7 +3,8 @@
 // boot archive, each in its own CSpace and VSpace with only the capabilities
 // servers/common/boot_caps.h lists, pings each, starts init as pid 1
 // (bootargs init=PATH chooses another program, init.args=a,b its extra
-// arguments), and then serves the process protocol of
+// arguments, pager.policy=NAME the pager policy it and so every process
+// starts with), and then serves the process protocol of
 // servers/procmgr/protocol.h (processes.cc). With bootargs "procmgr.exit" it
 // powers off once the servers are up (a system test of the boot alone).
 //
@@ -112,9 +113,11 @@ int main(uint64_t boot_info_address) {
   // As long as the boot info's bootargs (255 characters) can hold.
   static char init_path[sizeof info.bootargs];
   static char init_args[sizeof info.bootargs];
+  static char pager_policy[sizeof info.bootargs];
   const procmgr::Config config{
       .init_path = bootarg_string(info.bootargs, "init", init_path, sizeof init_path, "/bin/init"),
       .init_args = bootarg_string(info.bootargs, "init.args", init_args, sizeof init_args, nullptr),
+      .pager_policy = bootarg_string(info.bootargs, "pager.policy", pager_policy, sizeof pager_policy, nullptr),
       .power_off_with_init = true,
       .system_control = system_control,
   };

@@ -6,12 +6,15 @@
 
 #include "common/message.h"
 #include "common/posix_errno.h"
+#include "counters.h"
 #include "os/kernel.h"
 #include "os/print.h"
 #include "os/syscall.h"
 #include "pager/protocol.h"
+#include "procmgr/policy_choice.h"
 #include "procmgr/process_table.h"
 #include "procmgr/protocol.h"
+#include "procmgr/stats.h"
 #include "resources.h"
 #include "vfs/protocol.h"
 
@@ -62,7 +65,9 @@ Answer words(std::initializer_list<uint64_t> values) {
 Answer result(int64_t value) { return words({msg::result_word(value)}); }
 Answer no_answer() { return {}; }
 
-class Manager {
+// The manager answers choose_policy's PolicyName questions at boot by
+// asking the pager (PolicyNames).
+class Manager final : private PolicyNames {
  public:
   Manager(BootServers& servers, uint64_t endpoint, const Config& config)
       : m_servers(servers), m_endpoint(endpoint), m_config(config), m_table(heap()) {}
@@ -71,6 +76,11 @@ class Manager {
   [[noreturn]] void serve();
 
  private:
+  // The pager's PolicyName for `index` (PolicyNames).
+  posix::Result<PolicyName> name(uint64_t index) override;
+  // Turns bootarg pager.policy into init's policy and says which it is.
+  uint32_t choose_init_policy();
+
   // Calls on the servers.
   os::Reply call(uint64_t cap, uint64_t label, std::initializer_list<uint64_t> mrs, const void* bytes = nullptr,
                  uint64_t byte_count = 0);
@@ -101,6 +111,8 @@ class Manager {
   void terminate(Process& p, int status);
   void retry_wait(Pid parent);
   Answer proc_info(Pid cursor);
+  Answer set_policy(Pid caller, const Request& r);
+  Answer stats(const Request& r);
 
   Answer handle(const Request& r, bool& caller_gone);
   Answer handle_process(Process& p, const Request& r, bool& caller_gone);
@@ -109,13 +121,47 @@ class Manager {
   uint64_t m_endpoint;
   const Config& m_config;
   ProcessTable m_table;
+  MessageCounts m_counts;
 };
 
 os::Reply Manager::call(uint64_t cap, uint64_t label, std::initializer_list<uint64_t> mrs, const void* bytes,
                         uint64_t byte_count) {
   uint64_t w[msg::kWords] = {};
   const size_t n = msg::compose(w, mrs, bytes, byte_count);
+  if (cap == m_servers.pager.client) ++m_counts.calls_to_pager;
+  if (cap == m_servers.vfs.client) ++m_counts.calls_to_vfs;
   return os::call_raw(cap, label, n, w, 0, nullptr);
+}
+
+posix::Result<PolicyName> Manager::name(uint64_t index) {
+  const os::Reply r = pager(pproto::Label::PolicyName, {index});
+  const int64_t length = result_of(r);
+  if (length < 0) return posix::fail(static_cast<Errno>(-length));
+  const auto n = static_cast<uint64_t>(length);
+  if (n > pproto::kPolicyNameMax || r.info.length() < 1 + msg::words_for(n)) return posix::fail(Errno::Io);
+  char bytes[pproto::kPolicyNameMax];
+  msg::unpack(bytes, r.mr + 1, n);
+  const std::optional<PolicyName> name = PolicyName::from(std::string_view(bytes, n));
+  if (!name) return posix::fail(Errno::Io);
+  return *name;
+}
+
+uint32_t Manager::choose_init_policy() {
+  const std::string_view wanted(m_config.pager_policy != nullptr ? m_config.pager_policy : "");
+  const PolicyChoice choice = choose_policy(*this, wanted);
+  if (choice.error || choice.count == 0) {
+    os::print("procmgr: the pager names no policies ({})",
+              choice.error ? posix::errno_name(*choice.error) : "none registered");
+    if (!wanted.empty()) os::print("; pager.policy={} ignored", wanted);
+    os::print("\nprocmgr: pager policy 0\n");
+    return 0;
+  }
+  if (!choice.matched) {
+    os::print("procmgr: pager.policy={}: no such policy (registered: {}); keeping {}\n", wanted,
+              choice.registered_list(), choice.name.view());
+  }
+  os::print("procmgr: pager policy {} (registered: {})\n", choice.name.view(), choice.registered_list());
+  return choice.index;
 }
 
 // A TCB and a CSpace, carved from a chunk of the process's own, and in the
@@ -215,7 +261,8 @@ int64_t Manager::load(Process& p, uint64_t block_length, uint64_t& aspace, uint6
   if (sizeof(proto::ExecHeader) + path_length >= block_length || path_length == 0) return neg(Errno::NoEntry);
   const int64_t size = read_program(p, std::string_view(path, path_length));
   if (size < 0) return size;
-  const os::Reply r = pager(pproto::Label::Load, {static_cast<uint64_t>(size), kBlockOffset, block_length});
+  const os::Reply r = pager(pproto::Label::Load, {static_cast<uint64_t>(size), kBlockOffset, block_length,
+                                                  p.resources.pager_policy});
   const int64_t id = result_of(r);
   if (id < 0) return id;
   aspace = static_cast<uint64_t>(id);
@@ -245,6 +292,8 @@ bool Manager::start_init() {
     return false;
   }
   Process& p = **init;
+  // Every process inherits init's policy unless it is given another.
+  p.resources.pager_policy = choose_init_policy();
   // The exec block: path, argv = {path, init.args words...}, envp.
   auto* block = reinterpret_cast<char*>(m_servers.exchange_va + kBlockOffset);
   auto* header = reinterpret_cast<proto::ExecHeader*>(block);
@@ -287,6 +336,13 @@ bool Manager::start_init() {
 }
 
 Answer Manager::do_fork(Process& parent) {
+  // The parent's registers, blocked in its Fork call: the child's, with the
+  // answer that call gets in the child (below), and its sp a hint for the
+  // pager's policy.
+  os::Reply regs = os::call_raw(parent.resources.thread_cap, static_cast<uint64_t>(uapi::Label::TcbReadRegisters),
+                                0, nullptr, 0, nullptr);
+  if (regs.info.is_error() || regs.info.length() != 32) return result(neg(Errno::Again));
+  const uint64_t parent_sp = regs.mr[2];
   auto pending = m_table.fork(parent.pid());
   if (!pending) return result(-static_cast<int64_t>(pending.error()));
   Process& child = pending->child();
@@ -294,7 +350,7 @@ Answer Manager::do_fork(Process& parent) {
   int64_t err = make_objects(child);
   if (err != 0) return result(err);
 
-  const os::Reply forked = pager(pproto::Label::Fork, {parent.resources.aspace});
+  const os::Reply forked = pager(pproto::Label::Fork, {parent.resources.aspace, parent_sp});
   const int64_t aspace = result_of(forked);
   if (aspace < 0) {
     drop_objects(child);
@@ -313,26 +369,20 @@ Answer Manager::do_fork(Process& parent) {
     undo_pager();
     return result(err);
   }
-  // The child's registers are the parent's, blocked in its Fork call, with
-  // the answer that call gets in the child: label 0, mr0 = 0.
-  os::Reply regs = os::call_raw(parent.resources.thread_cap, static_cast<uint64_t>(uapi::Label::TcbReadRegisters),
-                                0, nullptr, 0, nullptr);
-  bool ok = !regs.info.is_error() && regs.info.length() == 32;
-  if (ok) {
-    regs.mr[10] = 0;                              // a0: badge
-    regs.mr[11] = MessageInfo::make(0, 1).raw;    // a1: info
-    regs.mr[12] = 0;                              // a2: mr0, fork's 0
-    const os::Reply w = os::call_raw(child.resources.thread_cap,
-                                     static_cast<uint64_t>(uapi::Label::TcbWriteRegisters), 32, regs.mr, 0, nullptr);
-    ok = !w.info.is_error() && os::tcb_resume(child.resources.thread_cap);
-  }
-  if (!ok) {
+  // The child returns from the parent's Fork call with label 0, mr0 = 0.
+  regs.mr[10] = 0;                            // a0: badge
+  regs.mr[11] = MessageInfo::make(0, 1).raw;  // a1: info
+  regs.mr[12] = 0;                            // a2: mr0, fork's 0
+  const os::Reply w = os::call_raw(child.resources.thread_cap, static_cast<uint64_t>(uapi::Label::TcbWriteRegisters),
+                                   32, regs.mr, 0, nullptr);
+  if (w.info.is_error() || !os::tcb_resume(child.resources.thread_cap)) {
     drop_objects(child);
     (void)vfs(vproto::Label::ProcExit, {static_cast<uint64_t>(pid)});
     undo_pager();
     return result(neg(Errno::Again));
   }
   pending->commit();
+  ++m_counts.forks;
   return result(pid);
 }
 
@@ -460,13 +510,49 @@ Answer Manager::do_kill(Pid caller, Pid target, int64_t signal) {
 Answer Manager::proc_info(Pid cursor) {
   const Process* q = m_table.next_after(cursor > 0 ? cursor - 1 : 0);
   if (q == nullptr) return result(0);
+  const auto state = static_cast<uint64_t>(q->state() == ProcessState::Zombie ? proto::ProcState::Zombie
+                                            : q->resources.wait_reply != 0  ? proto::ProcState::Waiting
+                                                                            : proto::ProcState::Running);
   Answer a = words({static_cast<uint64_t>(q->pid()), static_cast<uint64_t>(q->parent_pid()),
-                    static_cast<uint64_t>(q->state() == ProcessState::Zombie ? proto::ProcState::Zombie
-                                          : q->resources.wait_reply != 0  ? proto::ProcState::Waiting
-                                                                          : proto::ProcState::Running),
-                    static_cast<uint64_t>(q->process_group()), q->name().size()});
+                    state | uint64_t{q->resources.pager_policy} << 8, static_cast<uint64_t>(q->process_group()),
+                    q->name().size()});
   msg::pack(a.mr + 5, q->name().data(), q->name().size());
   a.length += msg::words_for(q->name().size());
+  return a;
+}
+
+// SetPolicy: decoded in full before the pager is asked; the pager refuses
+// an index it has no policy under, and then nothing changes.
+Answer Manager::set_policy(Pid caller, const Request& r) {
+  if (r.length < 2) return result(neg(Errno::Invalid));
+  const auto target = static_cast<int64_t>(r.mr[0]);
+  if (!fits_pid(r.mr[0]) || target < 0) return result(neg(Errno::NoSuchProcess));
+  Process* q = m_table.find(target == 0 ? caller : static_cast<Pid>(target));
+  if (q == nullptr || q->state() != ProcessState::Running) return result(neg(Errno::NoSuchProcess));
+  const uint64_t index = r.mr[1];
+  if (index >= kMaxPolicies) return result(neg(Errno::Invalid));
+  const int64_t err = result_of(pager(pproto::Label::SetPolicy, {q->resources.aspace, index}));
+  if (err < 0) return result(err);
+  q->resources.pager_policy = static_cast<uint32_t>(index);
+  return result(0);
+}
+
+Answer Manager::stats(const Request& r) {
+  if (r.length < 1) return result(neg(Errno::Invalid));
+  const std::optional<proto::StatsGroup> group = stats_group(r.mr[0]);
+  if (!group) return result(neg(Errno::Invalid));
+  StatsWords counts = {};
+  switch (*group) {
+    case proto::StatsGroup::Messages: counts = m_counts.words(); break;
+    case proto::StatsGroup::Instructions: {
+      const posix::Result<InstructionCounts> c = read_instruction_counts(m_servers, m_config.system_control);
+      if (!c) return result(-static_cast<int64_t>(c.error()));
+      counts = c->words();
+      break;
+    }
+  }
+  Answer a = result(0);
+  for (uint64_t v : counts) a.mr[a.length++] = v;
   return a;
 }
 
@@ -518,6 +604,8 @@ Answer Manager::handle_process(Process& p, const Request& r, bool& caller_gone) 
     case proto::Label::ProcInfo:
       if (!need(1)) return result(neg(Errno::Invalid));
       return proc_info(static_cast<Pid>(r.mr[0] > INT32_MAX ? INT32_MAX : r.mr[0]));
+    case proto::Label::SetPolicy: return set_policy(pid, r);
+    case proto::Label::Stats: return stats(r);
     case proto::Label::Fault: return result(neg(Errno::NotPermitted));
   }
   return result(neg(Errno::NoSys));
@@ -537,6 +625,7 @@ Answer Manager::handle(const Request& r, bool& caller_gone) {
   if (r.badge == msg::kPagerBadge) {
     if (static_cast<proto::Label>(r.label) != proto::Label::Fault) return result(neg(Errno::NoSys));
     if (r.length < 4) return result(neg(Errno::Invalid));
+    ++m_counts.fault_reports;
     // The pager could not resolve a fault of address space mr0.
     Pid next = 0;
     for (const Process* q = m_table.next_after(0); q != nullptr; q = m_table.next_after(next)) {
@@ -559,6 +648,7 @@ Answer Manager::handle(const Request& r, bool& caller_gone) {
     return do_kill(0, static_cast<Pid>(target), static_cast<int64_t>(r.mr[1]));
   }
   if (r.badge == 0 || msg::is_server_badge(r.badge) || r.badge > INT32_MAX) return result(neg(Errno::NotPermitted));
+  ++m_counts.from_processes;
   Process* p = m_table.find(static_cast<Pid>(r.badge));
   if (p == nullptr || p->state() != ProcessState::Running) return no_answer();
   return handle_process(*p, r, caller_gone);

@@ -13,6 +13,7 @@ namespace procmgr {
 struct Config {
   const char* init_path;       // "/bin/init" unless bootargs say init=PATH
   const char* init_args;       // extra words for init's argv (bootargs init.args=...)
+  const char* pager_policy;    // init's pager policy by name (bootargs pager.policy=...), null: the default
   bool power_off_with_init;    // init's exit powers the machine off with its status
   uint64_t system_control;
 };
