@@ -2,7 +2,6 @@
 // pager (pager/protocol.h).
 #include <signal.h>
 #include <sys/wait.h>
-#include <ukos.h>
 #include <unistd.h>
 
 #include "calls.h"
@@ -175,34 +174,6 @@ const char* strsignal(int sig) {
     case SIGCHLD: return "Child exited";
     default: return "Unknown signal";
   }
-}
-
-int ukos_procinfo(pid_t cursor, struct ukos_procinfo* out) {
-  if (posix_calls::bad_range(out, sizeof *out, true)) return -1;
-  const os::Reply r = call(Server::Procmgr, label(proto::Label::ProcInfo),
-                           {static_cast<uint64_t>(cursor < 0 ? 0 : cursor)});
-  const int64_t pid = ret(r);
-  if (pid <= 0) return static_cast<int>(pid);
-  out->pid = static_cast<pid_t>(pid);
-  out->ppid = static_cast<pid_t>(r.mr[1]);
-  out->state = static_cast<char>(r.mr[2]);
-  out->pgid = static_cast<pid_t>(r.mr[3]);
-  uint64_t n = r.mr[4] < sizeof out->name - 1 ? r.mr[4] : sizeof out->name - 1;
-  msg::unpack(out->name, r.mr + 5, n);
-  out->name[n] = '\0';
-  return 1;
-}
-
-int ukos_meminfo(unsigned long* free_bytes, unsigned long* total_bytes) {
-  if ((free_bytes != nullptr && posix_calls::bad_range(free_bytes, sizeof *free_bytes, true)) ||
-      (total_bytes != nullptr && posix_calls::bad_range(total_bytes, sizeof *total_bytes, true))) {
-    return -1;
-  }
-  const os::Reply r = call(Server::Pager, label(pager::protocol::Label::MemInfo), {});
-  if (ret(r) < 0) return -1;
-  if (free_bytes != nullptr) *free_bytes = r.mr[0];
-  if (total_bytes != nullptr) *total_bytes = r.mr[1];
-  return 0;
 }
 
 void* sbrk(intptr_t increment) {
