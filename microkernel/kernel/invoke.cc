@@ -59,6 +59,10 @@ void Invocation::reply(size_t i, uint64_t value) {
   if (i + 1 > m_reply_length) m_reply_length = i + 1;
 }
 
+size_t Invocation::reply_capacity() const {
+  return ipc_buffer_of(m_thread) != nullptr ? uapi::kMaxMessageLength : uapi::kMessageRegistersInCpu;
+}
+
 Status require_rights(const Invocation& inv, Rights right) {
   if (!uapi::has(inv.cap().rights(), right)) return fail(Error::IllegalOperation);
   return {};

@@ -39,6 +39,9 @@ class Invocation {
 
   // Reply message registers (set by the operation).
   void reply(size_t i, uint64_t value);
+  // How many reply words reach the invoker: all 64 with an IPC buffer, the
+  // four in registers without.
+  size_t reply_capacity() const;
   size_t reply_length() const { return m_reply_length; }
   uint64_t reply_mr(size_t i) const { return m_reply[i]; }
 

@@ -19,7 +19,12 @@
 //   CopyPage: mr0 va, mr1 MapPerm bits; cap0 a Frame: the page at va is
 //             copied into it and va remapped to it (the copy-on-write
 //             fault's work in one call); reply mr0 the old frame's address
+//   Scan:     mr0 va, mr1 length, mr2 ScanFlag bits, mr3 threshold; reply
+//             mr0 where the scan stopped, mr1 mapped pages visited, mr2 n,
+//             mr3.. n entries (frames, or with ReportAddresses virtual
+//             addresses, of the pages whose frame's count is <= threshold)
 //   FrameGetInfo: reply mr0 physical address, mr1 mapping count
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/invoke.h"
@@ -132,9 +137,35 @@ Status copy_page(Invocation& inv) {
   return {};
 }
 
+static_assert(uint64_t(uapi::ScanFlag::Unmap) == uint64_t(ScanFlag::Unmap));
+static_assert(uint64_t(uapi::ScanFlag::ReportAddresses) == uint64_t(ScanFlag::ReportAddresses));
+
+// Rights first: Write with Unmap, else Read. A missing mr2 counts as no
+// Unmap here; TruncatedMessage follows at once.
+Status scan(Invocation& inv) {
+  const uint64_t unmap_bit = inv.mr(2).value_or(0) & uint64_t(uapi::ScanFlag::Unmap);
+  TRY(require_rights(inv, unmap_bit != 0 ? Rights::Write : Rights::Read));
+  const uint64_t va = TRY(inv.mr(0));
+  const uint64_t length = TRY(inv.mr(1));
+  const uint64_t flags = TRY(inv.mr(2));
+  const uint64_t threshold = TRY(inv.mr(3));
+  // No more entries than reach the caller: one without an IPC buffer.
+  constexpr size_t kFirstEntry = 3;
+  uint64_t entries[uapi::kScanMaxReport];
+  const size_t room = std::min(uapi::kScanMaxReport, inv.reply_capacity() - kFirstEntry);
+  const ScanResult r = TRY(user_space(inv.cap()).scan(VirtAddr(va), length, flags, threshold,
+                                                      std::span<uint64_t>(entries, room)));
+  inv.reply(0, r.next.value());
+  inv.reply(1, r.visited);
+  inv.reply(2, r.reported);
+  for (size_t i = 0; i < r.reported; ++i) inv.reply(kFirstEntry + i, entries[i]);
+  return {};
+}
+
 }  // namespace
 
 Status invoke_vspace(Invocation& inv) {
+  if (inv.label() == uapi::Label::VSpaceScan) return scan(inv);
   if (inv.label() == uapi::Label::VSpaceLookup) {
     TRY(require_rights(inv, Rights::Read));
     const PageInfo info = TRY(user_space(inv.cap()).lookup(VirtAddr(TRY(inv.mr(0)))));

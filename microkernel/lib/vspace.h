@@ -8,10 +8,12 @@
 //    memory the pager gave the VSpace (an Untyped moved into it), with a free
 //    list threaded through freed table pages. The kernel pays for nothing.
 //  - UserSpace: map, unmap, protect, look up, copy a range into another
-//    address space (COW or SHARE), replace a page by a copy. Every operation
-//    checks all its arguments and that enough table pages are available
-//    before changing anything, so it either happens completely or not at
-//    all. The caller flushes TLBs through the TlbFlusher it passes.
+//    address space (COW or SHARE), replace a page by a copy, scan a range's
+//    mapped pages (listing them, or unmapping them and reporting the frames
+//    left unmapped). Every operation checks all its arguments and that
+//    enough table pages are available before changing anything, so it
+//    either happens completely or not at all. The caller flushes TLBs
+//    through the TlbFlusher it passes.
 //
 // User addresses are the lower half of Sv39: [0, kUserTop). The COW mark is
 // bit 0 of the PTE's RSW field.
@@ -50,6 +52,8 @@ class FrameTable {
   uint32_t map_count(PhysAddr frame) const;
   void add_mapping(PhysAddr frame);
   void remove_mapping(PhysAddr frame);  // never below 0 (an invariant: KASSERT-worthy)
+  // remove_mapping, returning the count left (0 for frames outside the table).
+  uint32_t drop_mapping(PhysAddr frame);
   // True if any tracked frame in [base, base + size) is mapped.
   bool any_mapped(PhysAddr base, uint64_t size) const;
 
@@ -103,6 +107,17 @@ struct CopyStats {
   uint64_t made_cow = 0;    // source pages that became copy-on-write
 };
 
+// UserSpace::scan's flags, as VSpaceScan takes them (uapi::ScanFlag).
+enum class ScanFlag : uint64_t { Unmap = 1, ReportAddresses = 2 };
+inline constexpr uint64_t kScanKnownFlags = 3;
+
+// What one scan did.
+struct ScanResult {
+  VirtAddr next;          // where it stopped: the range's end, or the page after the last one reported
+  uint64_t visited = 0;   // mapped pages visited (all of them unmapped, with Unmap)
+  uint64_t reported = 0;  // entries written to the report
+};
+
 class UserSpace {
  public:
   UserSpace(sv39::PageTable table, TablePoolState& pool, uint16_t asid, FrameTable& frames, TlbFlusher& tlb)
@@ -137,6 +152,17 @@ class UserSpace {
   // return the frame it mapped before, whose count drops; the caller copies
   // the contents. FailedLookup if va is unmapped; InvalidArgument for perm.
   Result<PhysAddr> replace_page(VirtAddr va, PhysAddr new_frame, sv39::Perm perm);
+  // Visit the mapped pages of [va, va + length) in address order. With
+  // ScanFlag::Unmap each one is unmapped as unmap() does (emptied tables go
+  // back to the pool, only in the part visited). A page whose frame's
+  // mapping count (after the unmap) is at most `threshold` is reported: its
+  // frame's physical address, or with ReportAddresses its virtual address,
+  // goes into the next entry of `report`. The scan stops right after the
+  // page that fills `report` (which must hold at least one entry); `next`
+  // says where, so that the caller can go on from there. Errors, in order:
+  // InvalidArgument (unknown flags), AlignmentError, RangeError, as unmap.
+  Result<ScanResult> scan(VirtAddr va, uint64_t length, uint64_t flags, uint64_t threshold,
+                          std::span<uint64_t> report);
   // Unmap everything and give every table page except the root back to the
   // pool. Cannot fail.
   void destroy();

@@ -119,6 +119,14 @@ TEST(Tables, PinnedNumbers) {
   EXPECT_EQ(static_cast<uint64_t>(ObjectType::Reply), 11u);
 }
 
+// VSpaceScan's label, flags and reply size, as the pager was written against.
+TEST(Tables, PinnedScan) {
+  EXPECT_EQ(static_cast<uint64_t>(Label::VSpaceScan), 38u);
+  EXPECT_EQ(static_cast<uint64_t>(uapi::ScanFlag::Unmap), 1u);
+  EXPECT_EQ(static_cast<uint64_t>(uapi::ScanFlag::ReportAddresses), 2u);
+  EXPECT_EQ(uapi::kScanMaxReport, 60u);
+}
+
 TEST(Layouts, IpcBufferAndBootInfoAsDocumented) {
   EXPECT_EQ(offsetof(uapi::IpcBuffer, mr), 0u);
   EXPECT_EQ(offsetof(uapi::IpcBuffer, caps), 8u * uapi::kMaxMessageLength);

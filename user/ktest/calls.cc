@@ -114,6 +114,10 @@ os::Reply copy_page(uint64_t vspace, uint64_t va, uint64_t perm, uint64_t frame)
 
 os::Reply frame_info(uint64_t frame) { return call(frame, Label::FrameGetInfo, {}); }
 
+os::Reply scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags, uint64_t threshold) {
+  return call(vspace, Label::VSpaceScan, {va, length, flags, threshold});
+}
+
 Error irq_get(uint64_t irq, uint64_t dest, uint64_t cnode) {
   return status(call(kIrqControl, Label::IrqControlGet, {irq, dest}, {cnode}));
 }

@@ -87,6 +87,8 @@ os::Reply copy_range(uint64_t src, uint64_t dst, uint64_t va, uint64_t length, u
 os::Reply lookup(uint64_t vspace, uint64_t va);  // mr0 frame, mr1 perm, mr2 cow, mr3 map count
 os::Reply copy_page(uint64_t vspace, uint64_t va, uint64_t perm, uint64_t frame);  // mr0 old frame
 os::Reply frame_info(uint64_t frame);            // mr0 paddr, mr1 map count
+// mr0 where it stopped, mr1 mapped pages visited, mr2 n, mr3.. n entries
+os::Reply scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags, uint64_t threshold);
 
 // --- IRQ ------------------------------------------------------------------------
 Error irq_get(uint64_t irq, uint64_t dest, uint64_t cnode = kRootCNode);

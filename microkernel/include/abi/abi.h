@@ -90,9 +90,17 @@ enum class MapPerm : uint64_t { Read = 1, Write = 2, Execute = 4 };
 
 enum class CopyMode : uint64_t { Cow = 1, Share = 2 };
 
+// VSpaceScan's flags (mr2): Unmap unmaps every mapped page the scan visits;
+// ReportAddresses reports pages by virtual address instead of by frame.
+enum class ScanFlag : uint64_t { Unmap = 1, ReportAddresses = 2 };
+// The most entries one VSpaceScan reports (mr3 ..): the scan stops after
+// the page that fills the reply.
+inline constexpr size_t kScanMaxReport = 60;
+
 inline constexpr size_t kMessageRegistersInCpu = 4;
 inline constexpr size_t kMaxMessageLength = 64;  // message registers, in words
 inline constexpr size_t kMaxExtraCaps = 3;
+static_assert(3 + kScanMaxReport <= kMaxMessageLength, "VSpaceScan's reply: mr3 .. the entries");
 
 // The message-info word (a1): what a message carries.
 //   length      number of message registers used (0..kMaxMessageLength)
