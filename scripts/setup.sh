@@ -14,6 +14,10 @@ packages=(
   qemu-system-misc qemu-system-data      # qemu-system-riscv64 and OpenSBI
   gdb-multiarch cpio                     # debugging, boot archives
 )
+# More packages a caller needs only for itself, e.g. ./bench fork's plot:
+# SETUP_EXTRA_PACKAGES="python3-matplotlib" scripts/setup.sh ...
+read -r -a extra <<< "${SETUP_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
