@@ -126,9 +126,10 @@ def parse_fields(fields):
 
 
 def parse_forkbench(out):
-    """forkbench's lines: (rows, copy4k). Each row is a dict with policy,
-    heap_bytes and its columns; a row that failed has an `error`."""
-    rows, copy4k = [], None
+    """forkbench's lines: (rows, copy4k, copy4k_words). Each row is a dict
+    with policy, heap_bytes and its columns; a row that failed has an
+    `error`."""
+    rows, copy4k, copy_words = [], None, None
     for line in out.splitlines():
         parts = line.strip().split(",")
         if len(parts) >= 4 and parts[:2] == ["forkbench", "row"]:
@@ -141,7 +142,9 @@ def parse_forkbench(out):
             rows.append(row)
         elif len(parts) >= 2 and parts[:2] == ["forkbench", "copy4k"]:
             copy4k = parse_fields(parts[2:])
-    return rows, copy4k
+        elif len(parts) >= 2 and parts[:2] == ["forkbench", "copy4k_words"]:
+            copy_words = parse_fields(parts[2:])
+    return rows, copy4k, copy_words
 
 
 def ipc_roundtrip(args):
@@ -234,12 +237,14 @@ def target(name, value, limit, met, unit="", how=""):
         line = f"  {name}: not measured{(' (' + how + ')') if how else ''}"
         result = {"target": name, "value": None, "limit": limit, "met": None}
     else:
-        if limit:
-            off = value - limit
-            margin = (f"by {abs(off):,.0f}{unit} ({100 * abs(off) / limit:.0f} %)" if isinstance(value, (int, float))
-                      else "")
-        else:
+        off = abs(value - limit) if limit else None
+        if off is None:
             margin = ""
+        elif off == 0:
+            margin = "exactly at the limit"
+        else:
+            amount = f"{off:,}" if isinstance(off, int) else f"{off:,.1f}"
+            margin = f"{'margin' if met else 'by'} {amount}{unit} ({100 * off / limit:.0f} % of the limit)"
         verdict = "met" if met else "MISSED"
         shown = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
         line = f"  {name}: {shown}{unit} against {limit:,}{unit}: {verdict}" + (f", {margin}" if margin else "")
@@ -250,7 +255,7 @@ def target(name, value, limit, met, unit="", how=""):
     return result
 
 
-def fork_targets(rows, copy4k, roundtrip):
+def fork_targets(rows, copy4k, copy_words, roundtrip):
     ok = [r for r in rows if not r.get("error")]
     by = {(r["policy"], r["heap_bytes"]): r for r in ok}
     policies = list(dict.fromkeys(r["policy"] for r in rows))
@@ -310,7 +315,9 @@ def fork_targets(rows, copy4k, roundtrip):
     limit = 1.5 * (roundtrip + copy) if roundtrip is not None and copy is not None else None
     results.append(target("COW fault, cow, 4 MiB < 1.5 x (IPC round trip + 4 KiB copy)", fault,
                           round(limit) if limit else None, fault is not None and limit and fault < limit,
-                          how=f"round trip {roundtrip} (ipc.csv) + copy {copy} (forkbench), x 1.5"))
+                          how=f"round trip {roundtrip} (ipc.csv) + memcpy {copy} (forkbench), x 1.5; with the "
+                              f"8-byte copy ({copy_words.get('instructions') if copy_words else '-'}) the limit "
+                              f"would be {round(1.5 * (roundtrip + copy_words['instructions'])) if copy_words and roundtrip else '-'}"))
     return results
 
 
@@ -321,16 +328,22 @@ def bench_fork(args):
     bootargs = f"init.args={program}"
     started = datetime.datetime.now(datetime.timezone.utc)
     out, status, wall = boot(kernel, args.mem, bootargs, args.timeout)
-    rows, copy4k = parse_forkbench(out)
+    rows, copy4k, copy_words = parse_forkbench(out)
     if status != 0 or not rows:
         sys.stderr.write(out)
         sys.exit(f"bench: the fork benchmark failed (exit status {status})")
 
     print_fork_table(rows)
+    overlapping = [r for r in rows if r.get("instr_total") and r.get("instr_processes") is None]
+    if overlapping:
+        print("note: the kernel's and the servers' instruction counts add up to more than the total in "
+              f"{len(overlapping)} rows: the servers' counters include their kernel-mode instructions "
+              "(no kernel/user split), so the shares overlap")
     if copy4k:
-        print(f"4 KiB memcpy: {copy4k.get('instructions')} instructions")
+        words = copy_words.get("instructions") if copy_words else None
+        print(f"4 KiB copy: memcpy {copy4k.get('instructions')} instructions, 8 bytes a time {words}")
     print(f"(qemu -icount shift=0, -m {args.mem}; medians; wall time of the run: {wall:.1f} s)")
-    targets = fork_targets(rows, copy4k, roundtrip)
+    targets = fork_targets(rows, copy4k, copy_words, roundtrip)
 
     directory = out_dir(args.build)
     csv_path = os.path.join(directory, "fork.csv")
@@ -350,7 +363,8 @@ def bench_fork(args):
     }
     json_path = os.path.join(directory, "fork.json")
     with open(json_path, "w") as f:
-        json.dump({"metadata": meta, "copy4k": copy4k, "rows": rows, "targets": targets}, f, indent=1)
+        json.dump({"metadata": meta, "copy4k": copy4k, "copy4k_words": copy_words, "rows": rows,
+                   "targets": targets}, f, indent=1)
         f.write("\n")
     png_path = os.path.join(directory, "fork.png")
     plot_fork(png_path, rows)
