@@ -67,9 +67,9 @@ void print_banner(uint64_t hart_id, PhysRange dtb) {
 }  // namespace
 }  // namespace kern
 
-extern "C" [[noreturn]] void kmain(uint64_t hart_id, uint64_t dtb_phys) {
+extern "C" [[noreturn]] void kmain(uint64_t hart_id, uint64_t dtb_phys, uint64_t boot_instret) {
   using namespace kern;
-  hart_init_boot(hart_id);
+  hart_init_boot(hart_id, boot_instret);
   arch::install_trap_vector();
   arch::disable_fpu();
   run_constructors();

@@ -153,6 +153,10 @@ Status invoke_tcb(Invocation& inv) {
         counters[uapi::Counter::Instructions] += arch::read_instret() - tcb.switched_in_instret;
         counters[uapi::Counter::Cycles] += arch::read_cycle() - tcb.switched_in_cycle;
       }
+      // trap.S counts the thread's user-mode instructions, all inside the
+      // stretches counted as its Instructions: the rest is kernel.
+      counters[uapi::Counter::KernelInstructions] =
+          counters[uapi::Counter::Instructions] - tcb.context.user_instret;
       for (size_t i = 0; i < static_cast<size_t>(uapi::Counter::Count); ++i) inv.reply(i, counters.values[i]);
       return {};
     }

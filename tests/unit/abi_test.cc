@@ -127,6 +127,14 @@ TEST(Tables, PinnedScan) {
   EXPECT_EQ(uapi::kScanMaxReport, 60u);
 }
 
+// The counters' words and SystemReadCounters' label, as procmgr's Stats reads them.
+TEST(Tables, PinnedCounters) {
+  EXPECT_EQ(static_cast<uint64_t>(Label::SystemReadCounters), 51u);
+  EXPECT_EQ(static_cast<size_t>(uapi::Counter::Instructions), 5u);
+  EXPECT_EQ(static_cast<size_t>(uapi::Counter::KernelInstructions), 7u);
+  EXPECT_EQ(static_cast<size_t>(uapi::Counter::Count), 8u);
+}
+
 TEST(Layouts, IpcBufferAndBootInfoAsDocumented) {
   EXPECT_EQ(offsetof(uapi::IpcBuffer, mr), 0u);
   EXPECT_EQ(offsetof(uapi::IpcBuffer, caps), 8u * uapi::kMaxMessageLength);

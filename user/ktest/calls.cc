@@ -118,6 +118,8 @@ os::Reply scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags, ui
   return call(vspace, Label::VSpaceScan, {va, length, flags, threshold});
 }
 
+os::Reply system_counters(uint64_t system) { return call(system, Label::SystemReadCounters, {}); }
+
 Error irq_get(uint64_t irq, uint64_t dest, uint64_t cnode) {
   return status(call(kIrqControl, Label::IrqControlGet, {irq, dest}, {cnode}));
 }

@@ -90,6 +90,10 @@ os::Reply frame_info(uint64_t frame);            // mr0 paddr, mr1 map count
 // mr0 where it stopped, mr1 mapped pages visited, mr2 n, mr3.. n entries
 os::Reply scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags, uint64_t threshold);
 
+// --- SystemControl --------------------------------------------------------------
+// mr0 instructions retired in S-mode since boot, mr1 instret now.
+os::Reply system_counters(uint64_t system = kSystemControl);
+
 // --- IRQ ------------------------------------------------------------------------
 Error irq_get(uint64_t irq, uint64_t dest, uint64_t cnode = kRootCNode);
 Error irq_set_notification(uint64_t handler, uint64_t notification);

@@ -1,7 +1,10 @@
 // Per-thread counters (TcbReadCounters: system calls, IPC messages sent and
-// received, faults, context switches, instructions and cycles) and the
-// hardware counters user mode may read itself (rdcycle, rdtime, rdinstret).
+// received, faults, context switches, instructions and cycles, and the part
+// of the instructions retired in the kernel), the kernel's total
+// (SystemReadCounters) and the hardware counters user mode may read itself
+// (rdcycle, rdtime, rdinstret).
 #include "ktest.h"
+#include "lib/bootargs.h"
 #include "threads.h"
 
 namespace {
@@ -77,6 +80,111 @@ KTEST(counters, fresh_thread) {
   const os::Reply c = read_counters(tcb);
   CHECK_OK(c);
   for (size_t i = 0; i < size_t(Counter::Count); ++i) CHECK_EQ(c.mr[i], 0);
+}
+
+uint64_t yields(uint64_t count) {
+  for (uint64_t i = 0; i < count; ++i) os::yield();
+  return 0;
+}
+
+// KernelInstructions: the part of Instructions retired in S-mode. System
+// calls make it grow; the rest (user mode) grows by a loop in user mode.
+KTEST(counters, kernel_instructions) {
+  const os::Reply before = read_counters(kRootTcb);
+  yields(20);
+  uint64_t sink = 0;
+  for (uint64_t i = 0; i < 10000; ++i) asm volatile("add %0, %0, %1" : "+r"(sink) : "r"(i));
+  const os::Reply after = read_counters(kRootTcb);
+  const uint64_t k0 = counter(before, Counter::KernelInstructions), i0 = counter(before, Counter::Instructions);
+  const uint64_t k1 = counter(after, Counter::KernelInstructions), i1 = counter(after, Counter::Instructions);
+  CHECK(k0 > 0);
+  CHECK(k0 < i0);
+  CHECK(k1 > k0);
+  CHECK(k1 < i1);
+  CHECK((i1 - k1) - (i0 - k0) >= 10000);
+  // A thread of its own: its system calls count as its kernel part.
+  const Thread th = KT_TRY(spawn(t, yields, 50));
+  KT_TRY(join(t, th));
+  const os::Reply c = read_counters(th.tcb);
+  CHECK(counter(c, Counter::Syscalls) >= 51);
+  CHECK(counter(c, Counter::KernelInstructions) > 0);
+  CHECK(counter(c, Counter::KernelInstructions) < counter(c, Counter::Instructions));
+}
+
+// SystemReadCounters: the kernel's instructions since boot, below instret,
+// and growing with the system calls made.
+KTEST(counters, system_counters) {
+  const os::Reply s0 = system_counters();
+  CHECK_OK(s0);
+  CHECK_EQ(s0.info.length(), 2);
+  CHECK(s0.mr[0] > 0);
+  CHECK(s0.mr[0] < s0.mr[1]);
+  const os::Reply c0 = read_counters(kRootTcb);
+  yields(20);
+  const os::Reply c1 = read_counters(kRootTcb);
+  const os::Reply s1 = system_counters();
+  CHECK(s1.mr[0] > s0.mr[0]);
+  CHECK(s1.mr[1] > s0.mr[1]);
+  CHECK(s1.mr[0] < s1.mr[1]);
+  CHECK(s1.mr[0] - s0.mr[0] < s1.mr[1] - s0.mr[1]);
+  // The root thread's kernel part in between is part of the total.
+  CHECK(s1.mr[0] - s0.mr[0] >= counter(c1, Counter::KernelInstructions) - counter(c0, Counter::KernelInstructions));
+  // It needs Read, which the one SystemControl cap has (it cannot be
+  // copied, so no cap without Read can be made to try). Other objects do
+  // not know the label.
+  CHECK_ERR(call(kRootTcb, Label::SystemReadCounters, {}), Error::IllegalOperation);
+}
+
+// Under qemu -icount the count is exact to the instruction: between two
+// calls whose ecalls only `kGap` user instructions separate, the user-mode
+// instructions (instret less the kernel's, hart-wide; Instructions less
+// KernelInstructions, per thread) grow by exactly that (the ecall counts as
+// the thread's: QEMU retires it). Without -icount, instret follows the
+// host's clock and nothing is exact.
+constexpr uint64_t kGap = 5;  // the four instructions between, and the ecall
+
+KTEST(counters, exact_under_icount) {
+  if (!kern::bootarg(env().info->bootargs, "ktest.icount")) return t.skip("needs qemu -icount (bootargs ktest.icount)");
+  const uint64_t info = uapi::MessageInfo::make(uint64_t(Label::SystemReadCounters), 0).raw;
+  uint64_t k1, i1, k2, i2;
+  asm volatile(
+      "mv a0, %[cptr]\n"
+      "mv a1, %[info]\n"
+      "li a7, %[call]\n"
+      "ecall\n"
+      "mv %[k1], a2\n"
+      "mv %[i1], a3\n"
+      "mv a0, %[cptr]\n"
+      "mv a1, %[info]\n"
+      "ecall\n"
+      "mv %[k2], a2\n"
+      "mv %[i2], a3\n"
+      : [k1] "=&r"(k1), [i1] "=&r"(i1), [k2] "=&r"(k2), [i2] "=&r"(i2)
+      : [cptr] "r"(kSystemControl), [info] "r"(info), [call] "i"(uint64_t(uapi::Syscall::Call))
+      : "a0", "a1", "a2", "a3", "a4", "a5", "a7", "memory");
+  CHECK_EQ((i2 - k2) - (i1 - k1), kGap);
+  // The same for the thread: TcbReadCounters on itself, the two counters
+  // taken from the IPC buffer (mr5, mr7) between the calls.
+  static_assert(size_t(Counter::Instructions) == 5 && size_t(Counter::KernelInstructions) == 7);
+  const uint64_t tcb_info = uapi::MessageInfo::make(uint64_t(Label::TcbReadCounters), 0).raw;
+  const uint64_t* words = my_buffer()->mr;
+  uint64_t ti1, tk1;
+  asm volatile(
+      "mv a0, %[cptr]\n"
+      "mv a1, %[info]\n"
+      "li a7, %[call]\n"
+      "ecall\n"
+      "ld %[i1], 40(%[words])\n"
+      "ld %[k1], 56(%[words])\n"
+      "mv a0, %[cptr]\n"
+      "mv a1, %[info]\n"
+      "ecall\n"
+      : [k1] "=&r"(tk1), [i1] "=&r"(ti1)
+      : [cptr] "r"(kRootTcb), [info] "r"(tcb_info), [words] "r"(words),
+        [call] "i"(uint64_t(uapi::Syscall::Call))
+      : "a0", "a1", "a2", "a3", "a4", "a5", "a7", "memory");
+  const uint64_t ti2 = words[5], tk2 = words[7];
+  CHECK_EQ((ti2 - tk2) - (ti1 - tk1), kGap);
 }
 
 // User mode reads cycle, time and instret directly.

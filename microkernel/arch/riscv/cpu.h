@@ -23,13 +23,19 @@ static_assert(sizeof(TrapFrame) == 36 * 8, "trap.S saves 36 words");
 
 // A user thread's registers while it is not running (kept in its TCB).
 // regs[0] is unused; regs[2] is the user sp. `hart` is read by trap.S to
-// find the kernel's tp and stack.
+// find the kernel's tp and stack. The last two words are trap.S's count of
+// the thread's user-mode instructions: each entry from user mode adds
+// instret now less `resumed_at`, which the exit set to its instret plus the
+// instructions of the trap path outside the two reads.
 struct UserContext {
   uint64_t regs[32];
   uint64_t pc;
   void* hart;
+  uint64_t user_instret;  // instructions retired in user mode so far
+  uint64_t resumed_at;    // instret at which this thread's user mode last began
 };
-static_assert(sizeof(UserContext) == 34 * 8, "trap.S: CTX_PC = 32 words, CTX_HART = 33");
+static_assert(sizeof(UserContext) == 36 * 8,
+              "trap.S: CTX_PC = 32 words, CTX_HART = 33, CTX_USER_INSTRET = 34, CTX_RESUMED_AT = 35");
 
 // Register numbers used by the system-call convention.
 enum class Reg : uint8_t { Ra = 1, Sp = 2, Gp = 3, Tp = 4, A0 = 10, A1, A2, A3, A4, A5, A6, A7 };

@@ -1,8 +1,10 @@
 /* Kernel entry. OpenSBI jumps here in S-mode with the MMU off, at the
  * physical load address, with a0 = hart id and a1 = physical address of the
- * device tree. Everything before the jump to the linked (upper-half) address
- * must use PC-relative addressing only (lla), which gives physical addresses
- * while we run at the physical address.
+ * device tree. The first instruction reads instret for kmain (a2): the
+ * kernel's count of S-mode instructions starts there. Everything before the
+ * jump to the linked (upper-half) address must use PC-relative addressing
+ * only (lla), which gives physical addresses while we run at the physical
+ * address.
  *
  * The boot page table maps, with 1 GiB pages:
  *   - the GiB holding the kernel at its own physical address (identity), so
@@ -30,6 +32,7 @@
     .section .text.boot, "ax", @progbits
     .globl _start
 _start:
+    csrr    a2, instret
     csrw    sie, zero
     csrw    satp, zero
 
@@ -88,7 +91,7 @@ boot_high:
     lla     sp, boot_stack_top
     li      s0, 0                       /* ends the backtrace */
     li      ra, 0
-    call    kmain                       /* kmain(hart_id, dtb_phys) never returns */
+    call    kmain                       /* kmain(hart_id, dtb_phys, boot_instret) never returns */
 4:  wfi
     j       4b
 

@@ -14,8 +14,19 @@
  *    is saved in an arch::TrapFrame on the current stack and kernel_trap()
  *    runs; it returns to the interrupted code.
  *
- * The layouts must match UserContext and TrapFrame in cpu.h (static_asserts
- * there). */
+ * Instruction accounting: the entry from user mode reads instret as soon as
+ * it has a free register, and every exit through return_to_user reads it as
+ * late as it can. What lies between an exit into a thread and its next entry
+ * is that thread's user mode: the entry adds it to the thread
+ * (UserContext::user_instret) and to the hart (Hart::user_instret); the
+ * exit stores where it will begin (UserContext::resumed_at), counting the
+ * fixed instructions of the trap path outside the two reads (EXIT_TAIL after
+ * the exit's read, ENTRY_HEAD before the entry's) as kernel instructions.
+ * Everything else the hart retires is S-mode. 9 instructions on entry, 3 on
+ * exit.
+ *
+ * The layouts must match UserContext and TrapFrame in cpu.h and Hart in
+ * kernel/hart.h (static_asserts there). */
 
 #define REG(n) ((n) * 8)
 #define FRAME_SEPC    REG(32)
@@ -26,7 +37,12 @@
 
 #define CTX_PC        REG(32)
 #define CTX_HART      REG(33)
+#define CTX_USER_INSTRET REG(34)
+#define CTX_RESUMED_AT REG(35)
 #define HART_KSTACK   0
+#define HART_USER_INSTRET 48
+#define ENTRY_HEAD    3                 /* csrrw, bnez, sd before the entry's csrr */
+#define EXIT_TAIL     6                 /* the exit's csrr, addi, sd, ld, ld, sret */
 #define SSTATUS_SPP   (1 << 8)
 #define SSTATUS_SPIE  (1 << 5)
 #define SSTATUS_FS    (3 << 13)
@@ -44,11 +60,12 @@ trap_entry:
     j       kernel_trap_entry
 
 from_user:                              /* t6 = UserContext*, sscratch = user t6 */
+    sd      x5, REG(5)(t6)
+    csrr    t0, instret                 /* t0: instret on entry, until accounted below */
     sd      x1, REG(1)(t6)
     sd      x2, REG(2)(t6)
     sd      x3, REG(3)(t6)
     sd      x4, REG(4)(t6)
-    sd      x5, REG(5)(t6)
     sd      x6, REG(6)(t6)
     sd      x7, REG(7)(t6)
     sd      x8, REG(8)(t6)
@@ -81,6 +98,14 @@ from_user:                              /* t6 = UserContext*, sscratch = user t6
     csrw    sscratch, zero
     ld      tp, CTX_HART(t6)
     ld      sp, HART_KSTACK(tp)
+    ld      t1, CTX_RESUMED_AT(t6)      /* the thread's user mode since the last exit */
+    ld      t2, CTX_USER_INSTRET(t6)
+    ld      t3, HART_USER_INSTRET(tp)
+    sub     t0, t0, t1
+    add     t2, t2, t0
+    add     t3, t3, t0
+    sd      t2, CTX_USER_INSTRET(t6)
+    sd      t3, HART_USER_INSTRET(tp)
     li      s0, 0                       /* ends kernel backtraces */
     li      ra, 0
     mv      a0, t6
@@ -126,7 +151,6 @@ return_to_user:
     ld      x2, REG(2)(a0)
     ld      x3, REG(3)(a0)
     ld      x4, REG(4)(a0)
-    ld      x5, REG(5)(a0)
     ld      x6, REG(6)(a0)
     ld      x7, REG(7)(a0)
     ld      x8, REG(8)(a0)
@@ -152,6 +176,10 @@ return_to_user:
     ld      x29, REG(29)(a0)
     ld      x30, REG(30)(a0)
     ld      x31, REG(31)(a0)
+    csrr    t0, instret                 /* user mode begins EXIT_TAIL + ENTRY_HEAD later */
+    addi    t0, t0, EXIT_TAIL + ENTRY_HEAD
+    sd      t0, CTX_RESUMED_AT(a0)
+    ld      x5, REG(5)(a0)
     ld      x10, REG(10)(a0)
     sret
 

@@ -163,9 +163,10 @@ constexpr const char* fault_name(uint64_t label) {
 // length >= 1, mr0 is a new pc. Any other label leaves it suspended.
 
 // Per-thread counters returned by TcbReadCounters, in message registers in
-// this order.
+// this order. KernelInstructions is the part of Instructions retired in
+// S-mode (Instructions less those the thread retired in user mode).
 enum class Counter : uint8_t {
-  Syscalls, IpcSent, IpcReceived, Faults, ContextSwitches, Instructions, Cycles, Count
+  Syscalls, IpcSent, IpcReceived, Faults, ContextSwitches, Instructions, Cycles, KernelInstructions, Count
 };
 
 // The boot-info page the kernel maps into the root task (its address is in
