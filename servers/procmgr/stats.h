@@ -31,14 +31,10 @@ struct MessageCounts {
   StatsWords words() const { return {from_processes, calls_to_pager, calls_to_vfs, fault_reports, forks}; }
 };
 
-// Where the instruction counts are in the kernel's replies. TcbReadCounters
-// answers in uapi::Counter order; KernelInstructions (the thread's
-// instructions retired in S-mode) is the eighth word.
-// FIXME: uapi::Counter::KernelInstructions and uapi::Label::SystemReadCounters
-// once the kernel defines them (being added to microkernel/include/abi).
+// Where the instruction counts are in TcbReadCounters' reply (uapi::Counter
+// order): all the thread's instructions, and the part retired in S-mode.
 inline constexpr size_t kInstructionsWord = static_cast<size_t>(uapi::Counter::Instructions);
-inline constexpr size_t kKernelInstructionsWord = 7;
-inline constexpr uint64_t kSystemReadCountersLabel = 51;
+inline constexpr size_t kKernelInstructionsWord = static_cast<size_t>(uapi::Counter::KernelInstructions);
 
 // A thread's instructions in user mode, from its TcbReadCounters reply:
 // all its instructions less those retired in the kernel on its behalf.

@@ -36,7 +36,8 @@ posix::Result<InstructionCounts> read_instruction_counts(const BootServers& serv
   c.procmgr = POSIX_TRY(user_mode({kRootTcb}));
   c.pager = POSIX_TRY(user_mode({servers.pager.tcb, servers.pager.helper}));
   c.vfs = POSIX_TRY(user_mode({servers.vfs.tcb, servers.vfs.helper}));
-  const os::Reply sys = os::call_raw(system_control, kSystemReadCountersLabel, 0, nullptr, 0, nullptr);
+  const os::Reply sys = os::call_raw(system_control, static_cast<uint64_t>(uapi::Label::SystemReadCounters), 0,
+                                     nullptr, 0, nullptr);
   if (sys.info.is_error()) return fail(refused(sys));
   const std::optional<SystemCounters> now = system_counters(std::span(sys.mr, sys.info.length()));
   if (!now) return fail(Errno::NoSys);
