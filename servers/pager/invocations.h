@@ -27,9 +27,10 @@ struct RawPageInfo {
 };
 
 // VSpaceScan's flags and reply (kernel.md §7.5).
-inline constexpr uint64_t kScanUnmap = 1;
-inline constexpr uint64_t kScanReportAddresses = 2;
-inline constexpr size_t kScanMaxReport = kScanBatch;  // entries in one reply
+inline constexpr uint64_t kScanUnmap = uint64_t(uapi::ScanFlag::Unmap);
+inline constexpr uint64_t kScanReportAddresses = uint64_t(uapi::ScanFlag::ReportAddresses);
+inline constexpr size_t kScanMaxReport = uapi::kScanMaxReport;  // entries in one reply
+static_assert(kScanBatch == kScanMaxReport);
 struct RawScan {
   uint64_t next = 0;     // where the scan stopped
   uint64_t visited = 0;  // mapped pages gone over (unmapped, with kScanUnmap)

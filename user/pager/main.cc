@@ -49,9 +49,6 @@ kern::Status status_of(const os::Result<T>& r) {
   return {};
 }
 
-// FIXME: uapi::Label::VSpaceScan once the kernel's invocations.def has it.
-constexpr Label kVSpaceScan = static_cast<Label>(38);
-
 class KernelInvocations final : public pager::Invocations {
  public:
   kern::Status retype(uint64_t untyped, uapi::ObjectType type, uint64_t size_bits, uint64_t count, uint64_t cnode,
@@ -109,38 +106,11 @@ class KernelInvocations final : public pager::Invocations {
   }
   kern::Result<pager::RawScan> scan(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags,
                                     uint64_t threshold, std::span<uint64_t, pager::kScanMaxReport> out) override {
-    const auto r = os::invoke(vspace, kVSpaceScan, {va, length, flags, threshold});
-    if (!r && r.error() == uapi::Error::IllegalOperation) return scan_by_lookups(vspace, va, length, flags, threshold, out);
+    const auto r = os::invoke(vspace, Label::VSpaceScan, {va, length, flags, threshold});
     if (!r) return kern::fail(error_of(r.error()));
     const uint64_t count = r->mr[2] < out.size() ? r->mr[2] : out.size();
     for (uint64_t i = 0; i < count; ++i) out[i] = r->mr[3 + i];
     return pager::RawScan{r->mr[0], r->mr[1], count};
-  }
-
- private:
-  // FIXME: temporary, until the kernel has VSpaceScan: the same answer from
-  // one VSpaceLookup per page of the range.
-  kern::Result<pager::RawScan> scan_by_lookups(uint64_t vspace, uint64_t va, uint64_t length, uint64_t flags,
-                                               uint64_t threshold, std::span<uint64_t, pager::kScanMaxReport> out) {
-    pager::RawScan result{va + length, 0, 0};
-    for (uint64_t page = va; page < va + length; page += 4096) {
-      const auto info = lookup(vspace, page);
-      if (!info) continue;
-      uint64_t count = info->map_count;
-      if (flags & pager::kScanUnmap) {
-        TRY(unmap(vspace, page, 4096));
-        --count;
-      }
-      ++result.visited;
-      if (count <= threshold) {
-        out[result.count++] = (flags & pager::kScanReportAddresses) ? page : info->paddr;
-        if (result.count == out.size()) {
-          result.next = page + 4096;
-          break;
-        }
-      }
-    }
-    return result;
   }
 };
 
