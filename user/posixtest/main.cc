@@ -5,10 +5,14 @@
 //   posixtest GROUP[.NAME] ...   the named groups or tests
 //   posixtest -GROUP[.NAME] ...  all but those (both kinds may be mixed)
 //   posixtest --list             the names, one a line
+//   posixtest --policy=NAME ...  also: fail at once unless this process runs
+//                                under pager policy NAME (so a pager.policy=
+//                                bootarg that was ignored does not go unseen)
 //   posixtest --child-exec ...   the helper the exec tests start (helper.cc)
 //
-// Each test prints "PASS group.name" or "FAIL group.name: what", and the run
-// ends with "posixtest: N passed, M failed"; the exit status is 0 only if
+// The run starts by saying which pager policy it runs under. Each test
+// prints "PASS group.name" or "FAIL group.name: what", and the run ends
+// with "posixtest: N passed, M failed"; the exit status is 0 only if
 // nothing failed. The system tests run it as init's program
 // (bootargs init.args=/bin/posixtest[,GROUP]), so that status becomes QEMU's.
 //
@@ -191,6 +195,17 @@ void run_test(Test& t, int& passed, int& failed) {
   }
 }
 
+// The name of the pager policy this process runs under, or "?".
+const char* running_policy() {
+  static char name[UKOS_POLICY_NAME_MAX];
+  struct ukos_procinfo info;
+  if (ukos_procinfo(getpid(), &info) != 1 || info.pid != getpid() ||
+      ukos_policy_name(info.policy, name, sizeof name) != 0) {
+    return "?";
+  }
+  return name;
+}
+
 }  // namespace
 
 void register_test(Test& test) {
@@ -220,8 +235,22 @@ int main(int argc, char** argv, char** envp) {
     }
     return 0;
   }
-  const int filter_count = argc - 1;
-  char** filters = argv + 1;
+  // --policy=NAME arguments out, the filters stay.
+  constexpr int kMaxFilters = 64;
+  char* filters[kMaxFilters];
+  int filter_count = 0;
+  const char* wanted_policy = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    constexpr char kPolicyFlag[] = "--policy=";
+    if (same_bytes(argv[i], kPolicyFlag, sizeof kPolicyFlag - 1)) {
+      wanted_policy = argv[i] + sizeof kPolicyFlag - 1;
+    } else if (filter_count < kMaxFilters) {
+      filters[filter_count++] = argv[i];
+    } else {
+      Line() << "posixtest: more than " << kMaxFilters << " filters";
+      return 2;
+    }
+  }
   for (int i = 0; i < filter_count; ++i) {
     bool any = false;
     const char* name = filters[i][0] == '-' ? filters[i] + 1 : filters[i];
@@ -249,7 +278,15 @@ int main(int argc, char** argv, char** envp) {
     Line() << "posixtest: cannot make " << g_scratch_root << ": " << errno_name(e);
     return 1;
   }
-  Line() << "posixtest: pid " << getpid() << ", scratch directory " << g_scratch_root;
+  const char* policy = running_policy();
+  Line() << "posixtest: pid " << getpid() << ", pager policy " << policy << ", scratch directory "
+         << g_scratch_root;
+  if (wanted_policy != nullptr && !same_string(policy, wanted_policy)) {
+    Line() << "posixtest: runs under pager policy " << policy << ", not " << wanted_policy
+           << " as --policy asks (was pager.policy= ignored?)";
+    (void)remove_tree(g_scratch_root);
+    return 1;
+  }
 
   int passed = 0, failed = 0;
   for (int g = 0; g <= kGroupCount; ++g) {
