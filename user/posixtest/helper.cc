@@ -129,6 +129,7 @@ int helper_main(int argc, char** argv, char** envp) {
     return kHelperOk;
   }
   if (same_string(mode, "fresh")) return check_fresh();
+  if (same_string(mode, "forkstats")) return fork_stats_helper();
   if (same_string(mode, "consume") && argc == 4) return consume(argv);
   if (same_string(mode, "ready") && argc == 4) {
     // Says it runs (a byte to fd argv[3]), then waits for end of file on stdin.

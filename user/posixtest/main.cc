@@ -39,7 +39,7 @@ namespace pt {
 namespace {
 
 // Groups run in this order; a test of another group would run last.
-constexpr const char* kGroups[] = {"process", "memory", "exec", "files", "shared", "pipes"};
+constexpr const char* kGroups[] = {"process", "memory", "forkmem", "exec", "files", "shared", "pipes"};
 constexpr int kGroupCount = sizeof kGroups / sizeof kGroups[0];
 
 Test* g_first = nullptr;

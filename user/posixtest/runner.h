@@ -13,6 +13,8 @@ void record_failure(const char* message);
 // not.
 inline constexpr int kHelperOk = 42;
 int helper_main(int argc, char** argv, char** envp);  // the whole argv: argv[1] is "--child-exec"
+// Mode "forkstats" (forkmem.cc): one fork in a fresh image, counted.
+int fork_stats_helper();
 
 // What an exec must reset: a data word (initially kExecMarkerInitial) and
 // bss bytes (initially zero) that the exec tests change before exec and
