@@ -4,6 +4,7 @@
 #include "cstring.h"
 
 #include <climits>
+#include <cstdint>
 
 namespace os::libc {
 
@@ -186,9 +187,39 @@ int memcmp(const void* a, const void* b, size_t n) {
   return 0;
 }
 
+namespace {
+
+// Words that may alias anything, for the word loops of memcpy and memset.
+using Word = unsigned long __attribute__((may_alias));
+constexpr size_t kWordBytes = sizeof(Word);
+static_assert(kWordBytes == 8);
+
+bool word_aligned(const void* p) { return (reinterpret_cast<uintptr_t>(p) & (kWordBytes - 1)) == 0; }
+
+}  // namespace
+
+// Byte by byte up to the first word boundary when source and destination
+// share their misalignment, then eight words a turn (a page is 64 turns,
+// about 1,100 instructions instead of 20,000 byte by byte: every
+// copy-on-write fault copies one), then the tail by bytes.
 void* memcpy(void* dst, const void* src, size_t n) {
   auto* d = static_cast<unsigned char*>(dst);
   const auto* s = static_cast<const unsigned char*>(src);
+  if (((reinterpret_cast<uintptr_t>(d) ^ reinterpret_cast<uintptr_t>(s)) & (kWordBytes - 1)) == 0) {
+    while (n > 0 && !word_aligned(d)) {
+      *d++ = *s++;
+      --n;
+    }
+    auto* dw = reinterpret_cast<Word*>(d);
+    const auto* sw = reinterpret_cast<const Word*>(s);
+    for (; n >= 8 * kWordBytes; n -= 8 * kWordBytes, dw += 8, sw += 8) {
+      const Word w0 = sw[0], w1 = sw[1], w2 = sw[2], w3 = sw[3], w4 = sw[4], w5 = sw[5], w6 = sw[6], w7 = sw[7];
+      dw[0] = w0, dw[1] = w1, dw[2] = w2, dw[3] = w3, dw[4] = w4, dw[5] = w5, dw[6] = w6, dw[7] = w7;
+    }
+    for (; n >= kWordBytes; n -= kWordBytes) *dw++ = *sw++;
+    d = reinterpret_cast<unsigned char*>(dw);
+    s = reinterpret_cast<const unsigned char*>(sw);
+  }
   for (size_t i = 0; i < n; ++i) d[i] = s[i];
   return dst;
 }
@@ -203,9 +234,22 @@ void* memmove(void* dst, const void* src, size_t n) {
   return dst;
 }
 
+// As memcpy: bytes to a word boundary, eight words a turn, the tail.
 void* memset(void* dst, int c, size_t n) {
   auto* d = static_cast<unsigned char*>(dst);
-  for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(c);
+  const auto byte = static_cast<unsigned char>(c);
+  while (n > 0 && !word_aligned(d)) {
+    *d++ = byte;
+    --n;
+  }
+  const Word w = Word{byte} * 0x0101010101010101UL;
+  auto* dw = reinterpret_cast<Word*>(d);
+  for (; n >= 8 * kWordBytes; n -= 8 * kWordBytes, dw += 8) {
+    dw[0] = w, dw[1] = w, dw[2] = w, dw[3] = w, dw[4] = w, dw[5] = w, dw[6] = w, dw[7] = w;
+  }
+  for (; n >= kWordBytes; n -= kWordBytes) *dw++ = w;
+  d = reinterpret_cast<unsigned char*>(dw);
+  for (size_t i = 0; i < n; ++i) d[i] = byte;
   return dst;
 }
 

@@ -307,6 +307,28 @@ TEST(CString, CopiesMatchHost) {
   }
 }
 
+// memcpy and memset go by words when they can: every alignment of source and
+// destination, every length around the 8-word turn, nothing written outside.
+TEST(CString, WordLoopsMatchBytewiseAtEveryAlignment) {
+  alignas(8) unsigned char src[160];
+  for (size_t i = 0; i < sizeof src; ++i) src[i] = static_cast<unsigned char>(i * 7 + 3);
+  for (size_t so = 0; so < 8; ++so) {
+    for (size_t dof = 0; dof < 8; ++dof) {
+      for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 71, 72, 130}) {
+        alignas(8) unsigned char ours[160], want[160];
+        std::memset(ours, '#', sizeof ours);
+        std::memset(want, '#', sizeof want);
+        EXPECT_EQ(os::libc::memcpy(ours + dof, src + so, n), ours + dof);
+        for (size_t i = 0; i < n; ++i) want[dof + i] = src[so + i];
+        ASSERT_EQ(std::memcmp(ours, want, sizeof ours), 0) << "memcpy " << so << " " << dof << " " << n;
+        EXPECT_EQ(os::libc::memset(ours + dof, 0x1a5, n), ours + dof);
+        for (size_t i = 0; i < n; ++i) want[dof + i] = 0xa5;
+        ASSERT_EQ(std::memcmp(ours, want, sizeof ours), 0) << "memset " << dof << " " << n;
+      }
+    }
+  }
+}
+
 TEST(CString, MemmoveHandlesOverlapBothWays) {
   for (size_t offset = 0; offset < 8; ++offset) {
     for (int direction : {1, -1}) {
