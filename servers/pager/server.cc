@@ -51,7 +51,7 @@ const Policy* policy_at(uint64_t index) {
 }
 
 // Nothing a process maps lies outside its regions but its IPC buffer, and
-// that must stay above them all for covering_range (policy.h).
+// that must stay above them all for region_spans (policy.h).
 static_assert(protocol::kIpcBufferVa >= protocol::kStackTop);
 
 }  // namespace

@@ -1,13 +1,13 @@
 // The `cow` policy, as Linux and FreeBSD fork: nothing is copied at fork.
-// One CopyRange(COW) over the whole address space maps every page into the
-// child; the writable ones lose W and gain the copy-on-write mark on both
+// CopyRange(COW) over the address space maps every page into the
+// child (one per span of regions: policy.h); the writable ones lose W and gain the copy-on-write mark on both
 // sides, read-only ones (text, rodata) are shared as they are. The first
 // write to a marked page faults: the pager copies it if the frame is still
 // shared, and only gives W back if the writer holds its last mapping (the
 // other side has written its own copy already, or has exited), so a page is
 // copied at most once per sharer that writes it (handle_fault_common).
 //
-// Fork costs one kernel call, however large the address space: the per-page
+// Fork costs two kernel calls, however large the address space: the per-page
 // work is the kernel's loop over the page tables.
 #include "../policy.h"
 
@@ -23,12 +23,19 @@ class CowPolicy final : public Policy {
 
   Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
                          const ForkHints&) const override {
-    const Range all = covering_range(regions);
-    if (all.empty()) return ForkStats{};
-    // All or nothing in the kernel: on error the child has no mapping and
-    // the parent's pages are as they were.
-    const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, all.start, all.size(), CopyMode::Cow));
-    return ForkStats{.pages_copied = 0, .pages_shared = shared.mapped};
+    ForkStats stats;
+    for (const Range& span : region_spans(regions)) {
+      // All or nothing in the kernel: a failed call maps nothing in the child
+      // and leaves the parent's pages as they were.
+      const Result<CopyRangeResult> shared = kernel.copy_range(parent, child, span.start, span.size(), CopyMode::Cow);
+      if (!shared) {
+        // Earlier spans' pages: the parent's marks stay (a write gives W back).
+        (void)release_regions(kernel, regions, child);
+        return kern::fail(shared.error());
+      }
+      stats.pages_shared += shared->mapped;
+    }
+    return stats;
   }
 
   Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace, VirtAddr va,

@@ -6,8 +6,8 @@
 // copied" holds under every policy.
 //
 // The copy uses only kernel invocations, no mapping of frames into the
-// pager: the whole address space is first shared into the child with one
-// CopyRange(SHARE), then every page the child now maps in a writable region
+// pager: the whole address space is first shared into the child with
+// CopyRange(SHARE), one call per span of regions (policy.h), then every page the child now maps in a writable region
 // (listed by VSpaceScan, 60 at a time) is replaced by a private copy with
 // CopyPage, which copies the parent's frame into a fresh one and drops the
 // shared mapping. On any failure the child's mappings are released again,
@@ -52,10 +52,9 @@ class EagerPolicy final : public Policy {
  private:
   static Status copy_regions(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
                              ForkStats& stats) {
-    const Range all = covering_range(regions);
-    if (all.empty()) return {};
-    const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, all.start, all.size(), CopyMode::Share));
-    stats.pages_shared = shared.mapped;
+    for (const Range& span : region_spans(regions)) {
+      stats.pages_shared += TRY(kernel.copy_range(parent, child, span.start, span.size(), CopyMode::Share)).mapped;
+    }
     for (const Region& r : regions.regions()) {
       if (!r.writable() || r.start == r.end) continue;
       TRY(for_each_mapped(kernel, child, r.start, r.end, [&](VirtAddr page) -> Status {

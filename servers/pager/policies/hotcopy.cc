@@ -13,7 +13,8 @@
 // Everything else stays copy-on-write, so the cost of fork still does not
 // grow with the size of the address space.
 //
-// How. Three CopyRange calls: COW below the hot window, SHARE inside it (the
+// How. CopyRange for each span of regions (policy.h), the stack's span in
+// three parts: COW below the hot window, SHARE inside it (the
 // parent's entries stay exactly as they are: writable pages stay writable,
 // a page still copy-on-write with an older child stays marked), COW above.
 // Then each page the child got in the window is replaced by a private copy
@@ -40,15 +41,8 @@ class HotCopyPolicy final : public Policy {
 
   Result<ForkStats> fork(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
                          const ForkHints& hints) const override {
-    const Range all = covering_range(regions);
-    if (all.empty()) return ForkStats{};
-    const Range hot = hot_window(regions, hints.sp);
-    if (hot.empty()) {
-      const CopyRangeResult shared = TRY(kernel.copy_range(parent, child, all.start, all.size(), CopyMode::Cow));
-      return ForkStats{.pages_copied = 0, .pages_shared = shared.mapped};
-    }
     ForkStats stats;
-    const Status copied = copy(kernel, regions, parent, child, all, hot, stats);
+    const Status copied = copy(kernel, regions, parent, child, hot_window(regions, hints.sp), stats);
     if (!copied) {
       (void)release_regions(kernel, regions, child);
       return kern::fail(copied.error());
@@ -79,16 +73,23 @@ class HotCopyPolicy final : public Policy {
     return {lo, hi};
   }
 
+  // COW for every span, except the hot window: SHARE, then private copies.
   static Status copy(KernelOps& kernel, const RegionSet& regions, VSpaceRef parent, VSpaceRef child,
-                     const Range& all, const Range& hot, ForkStats& stats) {
-    if (all.start < hot.start) {
-      stats.pages_shared +=
-          TRY(kernel.copy_range(parent, child, all.start, hot.start - all.start, CopyMode::Cow)).mapped;
+                     const Range& hot, ForkStats& stats) {
+    const auto share = [&](VirtAddr start, VirtAddr end, CopyMode mode) -> Status {
+      if (start < end) stats.pages_shared += TRY(kernel.copy_range(parent, child, start, end - start, mode)).mapped;
+      return {};
+    };
+    for (const Range& span : region_spans(regions)) {
+      if (hot.empty() || !span.contains(hot)) {
+        TRY(share(span.start, span.end, CopyMode::Cow));
+        continue;
+      }
+      TRY(share(span.start, hot.start, CopyMode::Cow));
+      TRY(share(hot.start, hot.end, CopyMode::Share));
+      TRY(share(hot.end, span.end, CopyMode::Cow));
     }
-    stats.pages_shared += TRY(kernel.copy_range(parent, child, hot.start, hot.size(), CopyMode::Share)).mapped;
-    if (hot.end < all.end) {
-      stats.pages_shared += TRY(kernel.copy_range(parent, child, hot.end, all.end - hot.end, CopyMode::Cow)).mapped;
-    }
+    if (hot.empty()) return {};
     const Perm perm = regions.find(hot.start)->perm;
     return for_each_mapped(kernel, child, hot.start, hot.end, [&](VirtAddr page) -> Status {
       TRY(copy_into_private_frame(kernel, child, page, perm));
