@@ -55,6 +55,7 @@ Result<Slot*> Invocation::extra_cap(size_t i) const {
 
 void Invocation::reply(size_t i, uint64_t value) {
   if (i >= uapi::kMaxMessageLength) return;
+  while (m_reply_length < i) m_reply[m_reply_length++] = 0;
   m_reply[i] = value;
   if (i + 1 > m_reply_length) m_reply_length = i + 1;
 }

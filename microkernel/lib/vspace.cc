@@ -113,21 +113,45 @@ bool is_mapped(uint64_t entry) { return Pte::V::get(entry) != 0; }
 constexpr uint64_t kKindMask = Pte::V::kMask | Pte::R::kMask | Pte::W::kMask | Pte::X::kMask;
 bool is_pointer(uint64_t entry) { return (entry & kKindMask) == Pte::V::kMask; }
 
-// True if every entry of `table` outside [first, last) is zero.
-bool is_clear_outside(const uint64_t* table, size_t first, size_t last) {
-  for (size_t i = 0; i < first; ++i) {
-    if (table[i] != 0) return false;
+// True if every entry in [first, last) is zero. Eight entries a turn where
+// it can (a mostly empty table is checked in about a quarter of the
+// instructions of a plain loop: release and unmap check each partly covered
+// table this way, several per exit).
+bool is_clear(const uint64_t* table, size_t first, size_t last) {
+  for (; first < last && (first & 7) != 0; ++first) {
+    if (table[first] != 0) return false;
   }
-  for (size_t i = last; i < kEntries; ++i) {
-    if (table[i] != 0) return false;
+  for (; first + 8 <= last; first += 8) {
+    const uint64_t* t = table + first;
+    if ((t[0] | t[1] | t[2] | t[3] | t[4] | t[5] | t[6] | t[7]) != 0) return false;
+  }
+  for (; first < last; ++first) {
+    if (table[first] != 0) return false;
   }
   return true;
 }
 
-// The first valid entry in [first, last), or last.
+// True if every entry of `table` outside [first, last) is zero.
+bool is_clear_outside(const uint64_t* table, size_t first, size_t last) {
+  return is_clear(table, 0, first) && is_clear(table, last, kEntries);
+}
+
+// The first valid entry in [first, last), or last. Unmapped entries are
+// zero (nothing here writes an invalid non-zero entry), so runs of eight
+// zero entries are skipped a turn at a time.
 size_t first_mapped(const uint64_t* table, size_t first, size_t last) {
-  while (first < last && !is_mapped(table[first])) ++first;
-  return first;
+  while (first < last) {
+    if ((first & 7) == 0 && first + 8 <= last) {
+      const uint64_t* t = table + first;
+      if ((t[0] | t[1] | t[2] | t[3] | t[4] | t[5] | t[6] | t[7]) == 0) {
+        first += 8;
+        continue;
+      }
+    }
+    if (is_mapped(table[first])) return first;
+    ++first;
+  }
+  return last;
 }
 
 // The pages whose PTEs one call changed in one space: how many, and the
