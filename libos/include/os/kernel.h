@@ -16,6 +16,8 @@ template <typename T>
 using Result = std::expected<T, uapi::Error>;
 using Status = Result<void>;
 
+// A reply's words: mr[0, length) as sent, the rest of the first 8 zero,
+// anything above undefined.
 struct Reply {
   uapi::MessageInfo info;
   uint64_t mr[uapi::kMaxMessageLength];
