@@ -19,34 +19,43 @@ uint64_t ticks_to_time(uint64_t ticks) { return ticks * (env().info->timebase_fr
 // --- round robin ---------------------------------------------------------------
 
 std::atomic<uint64_t> g_count[2];
+std::atomic<uint64_t> g_switches[2];
+constexpr uint64_t kWantedSwitches = 3;
 
-// Counts for 30 ticks and returns how often the other thread's count had
-// moved since it last looked: each time means this thread was preempted
-// and the other one ran.
+// Counts until both threads have seen the other run kWantedSwitches times
+// (each time the other's count moved since this one last looked means this
+// thread was preempted and the other ran), or 300 ticks have passed. Waiting
+// for the switches rather than a fixed 30 ticks keeps the test meaningful on
+// a loaded host, where QEMU's virtual time (without -icount) can jump past
+// many ticks at once.
 uint64_t round_robin(uint64_t me) {
   const uint64_t other = 1 - me;
-  const uint64_t end = cpu::rdtime() + ticks_to_time(30);
-  uint64_t seen = g_count[other].load(), switches = 0;
-  while (cpu::rdtime() < end) {
+  const uint64_t end = cpu::rdtime() + ticks_to_time(300);
+  uint64_t seen = g_count[other].load();
+  while ((g_switches[0].load() < kWantedSwitches || g_switches[1].load() < kWantedSwitches) &&
+         cpu::rdtime() < end) {
     g_count[me].fetch_add(1);
     const uint64_t now = g_count[other].load();
     if (now != seen) {
-      ++switches;
+      g_switches[me].fetch_add(1);
       seen = now;
     }
   }
-  return switches;
+  return g_switches[me].load();
 }
 
 KTEST(preemption, round_robin) {
   g_count[0] = 0;
   g_count[1] = 0;
+  g_switches[0] = 0;
+  g_switches[1] = 0;
   const Thread a = KT_TRY(spawn(t, round_robin, 0));
   const Thread b = KT_TRY(spawn(t, round_robin, 1));
   const uint64_t switches_a = KT_TRY(join(t, a));
   const uint64_t switches_b = KT_TRY(join(t, b));
-  // Without time slicing one would run its 30 ticks alone, then the other.
-  if (switches_a < 3 || switches_b < 3) {
+  // Without time slicing one would run alone until the 300 ticks are over,
+  // never seeing the other move.
+  if (switches_a < kWantedSwitches || switches_b < kWantedSwitches) {
     KT_FAIL("no round robin: {} and {} switches seen, counts {} and {}", switches_a, switches_b, g_count[0].load(),
             g_count[1].load());
   }
