@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "pager/policy.h"
@@ -119,6 +120,7 @@ class FakeKernel final : public KernelOps {
     auto& to = m_tables[dst.handle];
     auto first = from.lower_bound(va.value()), last = from.lower_bound(va.value() + length);
     if (to.lower_bound(va.value()) != to.lower_bound(va.value() + length)) return kern::fail(Error::DeleteFirst);
+    if (m_copy_range_fail_in > 0 && --m_copy_range_fail_in == 0) return kern::fail(Error::NotEnoughMemory);
     CopyRangeResult result;
     for (auto it = first; it != last; ++it) {
       if (mode == CopyMode::Cow && has(it->second.perm, Perm::Write)) {
@@ -230,6 +232,10 @@ class FakeKernel final : public KernelOps {
   }
   size_t allocated() const { return m_allocated; }
   void set_frame_limit(size_t limit) { m_limit = limit; }
+  // The n-th copy_range from now fails with NotEnoughMemory, having changed
+  // nothing, as the kernel's does when the destination's table pool is
+  // short (1 = the next one); 0 = none.
+  void fail_copy_range_in(size_t n) { m_copy_range_fail_in = n; }
 
   // Every count equals the mappings found in the tables; no mapped frame is
   // free.
@@ -242,6 +248,18 @@ class FakeKernel final : public KernelOps {
       }
     }
     return counted == m_counts;
+  }
+
+  // The copy-on-write invariant: no mapping of a frame that is mapped more
+  // than once allows writing, so no process can write memory another sees.
+  // Returns the first offending (vspace, page), or nullopt.
+  std::optional<std::pair<VSpaceRef, VirtAddr>> writable_shared_frame() const {
+    for (const auto& [vs, table] : m_tables) {
+      for (const auto& [va, pte] : table) {
+        if (has(pte.perm, Perm::Write) && m_counts[pte.frame - 1] > 1) return std::pair{VSpaceRef{vs}, VirtAddr(va)};
+      }
+    }
+    return std::nullopt;
   }
 
  private:
@@ -259,6 +277,7 @@ class FakeKernel final : public KernelOps {
   size_t m_limit;
   size_t m_allocated = 0;
   uint64_t m_scans = 0;
+  size_t m_copy_range_fail_in = 0;
   std::map<uint64_t, std::map<uint64_t, Pte>> m_tables;  // vspace -> va -> pte
 };
 
