@@ -2,9 +2,9 @@
 // stack pages around the parent's stack pointer, which are copied at fork.
 //
 // The idea. Right after fork both processes return through the same stack
-// frames: the parent runs first (procmgr answers it before the child is
-// scheduled) and writes its stack at once, and so does the child when it
-// runs, whether it is about to exit or to exec. Under `cow` each of those
+// frames and write them at once: the child, which the kernel runs first,
+// and the parent when fork returns to it, whether the child is about to
+// exit or to exec. Under `cow` each of those
 // first writes is a page fault delivered to the pager over IPC, resolved
 // with a lookup and a copy (the first writer) or a permission change (the
 // last one): two faults per hot page, each several times dearer than the
