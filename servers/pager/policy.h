@@ -57,12 +57,14 @@ class Policy {
 
   // Resolves a fault at va in `vspace`. Errors: NotEnoughMemory (no frame),
   // or an unexpected kernel error; the caller kills the process on any.
+  // By default handle_fault_common (below): zero fill or copy-on-write.
   virtual Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace,
-                                               VirtAddr va, Access access) const = 0;
+                                               VirtAddr va, Access access) const;
 
   // Unmaps everything in `vspace` and frees every frame that nothing else
-  // maps any more. Errors only from an unexpected kernel failure.
-  virtual Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const = 0;
+  // maps any more. Errors only from an unexpected kernel failure. By
+  // default release_regions (below).
+  virtual Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const;
 
  protected:
   ~Policy() = default;
@@ -249,6 +251,15 @@ inline Status copy_into_private_frame(KernelOps& kernel, VSpaceRef vspace, VirtA
     return kern::fail(old.error());
   }
   return {};
+}
+
+inline Result<FaultResolution> Policy::handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace,
+                                                   VirtAddr va, Access access) const {
+  return handle_fault_common(kernel, regions, vspace, va, access);
+}
+
+inline Status Policy::release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const {
+  return release_regions(kernel, regions, vspace);
 }
 
 }  // namespace pager

@@ -37,15 +37,6 @@ class CowPolicy final : public Policy {
     }
     return stats;
   }
-
-  Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace, VirtAddr va,
-                                       Access access) const override {
-    return handle_fault_common(kernel, regions, vspace, va, access);
-  }
-
-  Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const override {
-    return release_regions(kernel, regions, vspace);
-  }
 };
 
 constinit const CowPolicy g_cow;

@@ -3,7 +3,9 @@
 // and child never share a writable frame and no copy-on-write fault follows.
 // Read-only regions (text, rodata, read-only anon) are shared instead: no
 // one can write them, so a copy would buy nothing, and "shared text is not
-// copied" holds under every policy.
+// copied" holds under every policy. Faults after an eager fork are zero
+// fills; pages another policy left copy-on-write before this process
+// switched are resolved by the default handle_fault as everywhere.
 //
 // The copy uses only kernel invocations, no mapping of frames into the
 // pager: the whole address space is first shared into the child with
@@ -35,18 +37,6 @@ class EagerPolicy final : public Policy {
       return kern::fail(copied.error());
     }
     return stats;
-  }
-
-  // Faults under eager are zero-fills (nothing is copy-on-write after an
-  // eager fork); copy-on-write pages left by another policy before this
-  // process switched are resolved the usual way.
-  Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace, VirtAddr va,
-                                       Access access) const override {
-    return handle_fault_common(kernel, regions, vspace, va, access);
-  }
-
-  Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const override {
-    return release_regions(kernel, regions, vspace);
   }
 
  private:

@@ -50,15 +50,6 @@ class HotCopyPolicy final : public Policy {
     return stats;
   }
 
-  Result<FaultResolution> handle_fault(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace, VirtAddr va,
-                                       Access access) const override {
-    return handle_fault_common(kernel, regions, vspace, va, access);
-  }
-
-  Status release(KernelOps& kernel, const RegionSet& regions, VSpaceRef vspace) const override {
-    return release_regions(kernel, regions, vspace);
-  }
-
  private:
   // The pages around sp inside the stack region, or empty when sp is not in
   // the stack's accessible part (unknown, or a thread on another stack).
